@@ -26,7 +26,7 @@
 //! let mut app = db.appender();
 //! app.append_labels(&Labels::from_pairs(&[("__name__", "up"), ("job", "node")]), 1_000, 1.0).unwrap();
 //! app.commit().unwrap();
-//! let latest = db.latest(&[Matcher::equal("job", "node")], 0).unwrap();
+//! let latest = db.latest(&[Matcher::equal("job", "node")], 0, 2_000).unwrap();
 //! for s in latest.iter() {
 //!     println!("{} {} {}", s.labels, s.t, s.v);
 //! }
@@ -34,12 +34,32 @@
 //!
 //! Every on-disk format is documented in `docs/format/` of the repository.
 
+mod appender;
+mod blockstore;
 pub mod chunk;
+mod db;
+mod error;
+mod head;
+mod index;
 mod labels;
+mod latest;
+mod maintenance;
 mod matcher;
+mod querier;
+mod stats;
+mod wal;
 
+pub use appender::{AppendError, Appender, CommitStats};
+pub use blockstore::BlockStoreError;
+pub use db::{Db, Options, FORMAT_VERSION};
+pub use error::Error;
+pub use index::{IndexError, LabelsView};
 pub use labels::{compare_pairs, Label, Labels, LabelsError, METRIC_NAME};
+pub use latest::{Latest, LatestSample};
 pub use matcher::{matches_all, MatchOp, Matcher, MatcherError};
+pub use querier::{Querier, Series, SeriesSamples};
+pub use stats::Stats;
+pub use wal::WalError;
 
 /// Milliseconds since the Unix epoch: the only time unit of storage.
 pub type Timestamp = i64;

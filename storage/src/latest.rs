@@ -1,0 +1,88 @@
+//! The newest sample of many series at once, in label order: what `/federate` reads.
+
+use std::sync::Arc;
+
+use crate::chunk::XorIter;
+use crate::db::Inner;
+use crate::head::MemSeries;
+use crate::index::{LabelsView, Selection};
+use crate::{SeriesRef, Timestamp};
+
+/// The series a [`crate::Db::latest`] call selected. Iterate it with [`Latest::iter`].
+pub struct Latest {
+    inner: Arc<Inner>,
+    sel: Selection,
+    mint: Timestamp,
+    maxt: Timestamp,
+}
+
+/// One series' newest sample in the window.
+pub struct LatestSample<'a> {
+    /// The series' ref.
+    pub r: SeriesRef,
+    /// The series' labels, borrowed from the index (no allocation).
+    pub labels: LabelsView<'a>,
+    /// Timestamp (ms).
+    pub t: Timestamp,
+    /// Value; may be the staleness marker, which callers usually skip.
+    pub v: f64,
+}
+
+impl Latest {
+    pub(crate) fn new(inner: Arc<Inner>, sel: Selection, mint: Timestamp, maxt: Timestamp) -> Latest {
+        Latest { inner, sel, mint, maxt }
+    }
+
+    /// Number of series the matchers selected (some may have no sample in the window).
+    pub fn selected(&self) -> usize {
+        self.sel.len()
+    }
+
+    /// Series with a sample in `[mint, maxt]`, in label order.
+    pub fn iter(&self) -> impl Iterator<Item = LatestSample<'_>> + '_ {
+        let head = &self.inner.head;
+        self.sel.iter().filter_map(move |s| {
+            let ms = head.get(s.r)?;
+            let (t, v) = newest_in(ms, self.mint, self.maxt)?;
+            Some(LatestSample {
+                r: s.r,
+                labels: s.labels,
+                t,
+                v,
+            })
+        })
+    }
+}
+
+/// The newest sample of `ms` in `[mint, maxt]`: the slot when it is in the
+/// window (the common case, no lock), else a scan of the head's chunks for a
+/// sample at or before `maxt` (only when the series has samples from the future).
+#[inline]
+fn newest_in(ms: &MemSeries, mint: Timestamp, maxt: Timestamp) -> Option<(Timestamp, f64)> {
+    let (t, v) = ms.latest.load()?;
+    if t < mint {
+        return None;
+    }
+    if t <= maxt {
+        return Some((t, f64::from_bits(v)));
+    }
+    let st = ms.state.lock();
+    let mut best = None;
+    let chunks = st
+        .sealed
+        .iter()
+        .map(|c| &c.bytes[..])
+        .chain(st.open.as_ref().map(|o| o.chunk.bytes()));
+    for c in chunks {
+        let Ok(it) = XorIter::new(c) else { continue };
+        for (t, v) in it {
+            if t > maxt {
+                break;
+            }
+            if t >= mint {
+                best = Some((t, v));
+            }
+        }
+    }
+    best
+}

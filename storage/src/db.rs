@@ -192,6 +192,12 @@ impl Db {
             maintenance: Mutex::new(crate::maintenance::State::default()),
             _lock: lock,
         });
+        if replay.corrupt_records_skipped > 0 || replay.segments_moved_aside > 0 {
+            // What was readable now lives only in the head: checkpoint it so a
+            // crash before the next checkpoint does not lose it too.
+            tracing::warn!("the WAL had damaged records; checkpointing what was recovered");
+            crate::maintenance::checkpoint(&inner)?;
+        }
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let worker = interval.map(|every| {
             let inner = inner.clone();

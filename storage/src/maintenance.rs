@@ -274,21 +274,37 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
                 append(s.r, s.t, s.v, &remap);
             }
         }
-        Record::HeadChunk { r, chunk } => match XorIter::new(&chunk) {
-            Ok(mut it) => {
-                for (t, v) in it.by_ref() {
-                    append(r, t, v, &remap);
+        Record::HeadChunk { r, chunk } => {
+            let r = remap.get(&r).copied().unwrap_or(r);
+            let Some(s) = head.get(r) else {
+                counters.wal_replay_unknown_series.fetch_add(1, Ordering::Relaxed);
+                return;
+            };
+            if let Some((min_t, max_t, sealed)) = s.restore_chunk(&chunk, head.chunk_range) {
+                head.update_bounds(min_t, max_t);
+                if sealed {
+                    head.mark_pending_flush(r);
                 }
-                if let Some(e) = it.err() {
-                    tracing::warn!(series = r.0, error = %e, "checkpoint chunk is corrupt; kept its readable samples");
+                return;
+            }
+            // Overlaps what the series has, or does not decode cleanly:
+            // append what can be read, sample by sample.
+            match XorIter::new(&chunk) {
+                Ok(mut it) => {
+                    for (t, v) in it.by_ref() {
+                        append(r, t, v, &remap);
+                    }
+                    if let Some(e) = it.err() {
+                        tracing::warn!(series = r.0, error = %e, "checkpoint chunk is corrupt; kept its readable samples");
+                        counters.wal_replay_corrupt.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(series = r.0, error = %e, "checkpoint chunk is corrupt; skipped");
                     counters.wal_replay_corrupt.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Err(e) => {
-                tracing::warn!(series = r.0, error = %e, "checkpoint chunk is corrupt; skipped");
-                counters.wal_replay_corrupt.fetch_add(1, Ordering::Relaxed);
-            }
-        },
+        }
     })?;
     counters
         .wal_replay_corrupt

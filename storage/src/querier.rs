@@ -93,6 +93,11 @@ impl Series {
         }
     }
 
+    /// Encoded bytes of the chunks this series' samples come from.
+    pub fn chunk_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.len()).sum()
+    }
+
     /// All samples in range, collected; the error of a corrupt chunk if any.
     pub fn collect_samples(&self) -> Result<Vec<(Timestamp, f64)>, Error> {
         let mut it = self.samples();

@@ -132,9 +132,14 @@ impl BlockStore {
         if mint > maxt {
             return Ok(out);
         }
+        // Only blocks that exist: a query over all time must not walk every
+        // 2 h slot since the epoch.
+        let Some((oldest, newest)) = self.block_bounds()? else {
+            return Ok(out);
+        };
         let c = self.cf(CF_CHUNKS);
-        let mut b = self.block_start(mint);
-        let last = self.block_start(maxt);
+        let mut b = self.block_start(mint).max(oldest);
+        let last = self.block_start(maxt).min(newest);
         while b <= last {
             let prefix = keys::block_series_prefix(b, r);
             let mut ro = ReadOptions::default();
@@ -219,6 +224,21 @@ impl BlockStore {
                 Ok(<[u8; 8]>::try_from(&*k).ok().map(|b| SeriesRef(u64::from_be_bytes(b))))
             }
         }
+    }
+
+    /// Starts of the oldest and newest blocks holding chunks.
+    pub(crate) fn block_bounds(&self) -> Result<Option<(Timestamp, Timestamp)>, BlockStoreError> {
+        let Some(oldest) = self.oldest_block()? else { return Ok(None) };
+        let c = self.cf(CF_CHUNKS);
+        let mut it = self.db.iterator_cf(&c, IteratorMode::End);
+        let newest = match it.next() {
+            Some(item) => {
+                let (k, _) = item.map_err(|e| self.rocks(e))?;
+                keys::parse_chunk_key(&k).map_or(oldest, |(b, _, _)| b)
+            }
+            None => oldest,
+        };
+        Ok(Some((oldest, newest)))
     }
 
     /// Start of the oldest block holding any chunk.

@@ -65,6 +65,11 @@ impl<'a> BitReader<'a> {
         BitReader { data, pos: 0 }
     }
 
+    /// Bits consumed so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
     #[inline]
     pub(crate) fn read_bit(&mut self) -> Option<bool> {
         let byte = *self.data.get(self.pos >> 3)?;

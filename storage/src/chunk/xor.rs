@@ -50,18 +50,29 @@ impl XorChunk {
         }
     }
 
-    /// Reopens encoded bytes for appending: decodes them once to restore the
-    /// appender's state.
+    /// Reopens encoded bytes for appending. One decoding pass restores the
+    /// appender's state; the bytes are adopted as they are, not re-encoded.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ChunkError> {
-        let mut c = XorChunk::with_capacity(bytes.len());
         let mut it = XorIter::new(bytes)?;
-        for (t, v) in it.by_ref() {
-            c.append(t, v);
-        }
+        for _ in it.by_ref() {}
         if let Some(e) = it.err() {
             return Err(e);
         }
-        Ok(c)
+        let used_bits = it.r.position();
+        let used = 2 + used_bits.div_ceil(8);
+        if used != bytes.len() {
+            return Err(ChunkError::Truncated("bytes follow the last sample"));
+        }
+        let free = ((8 - used_bits % 8) % 8) as u8;
+        Ok(XorChunk {
+            b: bytes.to_vec(),
+            w: BitWriter::with_free(free),
+            t: it.t,
+            v: it.v,
+            t_delta: it.t_delta,
+            leading: if it.total > 1 && it.leading_set { it.leading } else { 0xff },
+            trailing: it.trailing,
+        })
     }
 
     /// Number of samples held.
@@ -193,6 +204,9 @@ pub struct XorIter<'a> {
     t_delta: u64,
     leading: u8,
     trailing: u8,
+    /// Whether a leading/trailing window has been read (the appender's
+    /// `leading != 0xff`).
+    leading_set: bool,
     err: Option<ChunkError>,
 }
 
@@ -211,6 +225,7 @@ impl<'a> XorIter<'a> {
             t_delta: 0,
             leading: 0,
             trailing: 0,
+            leading_set: false,
             err: None,
         })
     }
@@ -253,6 +268,7 @@ impl<'a> XorIter<'a> {
                 return None;
             }
             self.trailing = 64 - self.leading - mbits;
+            self.leading_set = true;
         }
         let mbits = 64u8.checked_sub(self.leading + self.trailing)?;
         let bits = self.r.read_bits(mbits)?;
@@ -339,8 +355,16 @@ mod tests {
         let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
         assert_eq!(it.err(), None);
         assert_eq!(got, want);
-        let reopened = XorChunk::from_bytes(c.bytes()).unwrap();
+        let mut reopened = XorChunk::from_bytes(c.bytes()).unwrap();
         assert_eq!(reopened.bytes(), c.bytes());
+        // Appending to the reopened chunk gives the same bytes as appending to the original.
+        let mut orig = c.clone();
+        let last = samples.last().map_or(0, |s| s.0);
+        for (i, v) in [3.25, 3.25, -1e300, 7.0].into_iter().enumerate() {
+            orig.append(last + 1 + i as i64 * 1000, v);
+            reopened.append(last + 1 + i as i64 * 1000, v);
+        }
+        assert_eq!(reopened.bytes(), orig.bytes());
     }
 
     #[test]

@@ -87,6 +87,37 @@ impl MemSeries {
         out
     }
 
+    /// Adopts an encoded chunk from a WAL checkpoint as the series' open chunk
+    /// (sealing the current one, if any), without re-encoding its samples.
+    /// Returns the chunk's time range and whether a chunk was sealed; `None`
+    /// when the chunk does not fit after the series' newest sample (the
+    /// caller then appends sample by sample, which applies the usual rules).
+    pub(crate) fn restore_chunk(&self, bytes: &[u8], chunk_range: i64) -> Option<(Timestamp, Timestamp, bool)> {
+        let chunk = XorChunk::from_bytes(bytes).ok()?;
+        let n = chunk.num_samples();
+        let mut it = chunk.iter();
+        let (min_t, _) = it.next()?;
+        let mut st = self.state.lock();
+        if st.max_t != i64::MIN && min_t <= st.max_t {
+            return None;
+        }
+        // Re-derive the cut time exactly as appends did: the range end, then
+        // the prediction made when the chunk held a quarter of its target.
+        let mut next_at = range_end(min_t, chunk_range);
+        if n > SAMPLES_PER_CHUNK / 4 {
+            let t_quarter = chunk.iter().nth(SAMPLES_PER_CHUNK as usize / 4 - 1).map_or(min_t, |s| s.0);
+            next_at = compute_chunk_end(min_t, t_quarter, next_at, 4.0);
+        }
+        let sealed = st.seal_open();
+        let (max_t, max_v) = (chunk.last_t(), chunk.last_v().to_bits());
+        st.open = Some(OpenChunk { min_t, chunk });
+        st.next_at = next_at;
+        st.max_t = max_t;
+        st.max_v = max_v;
+        self.latest.store(max_t, max_v);
+        Some((min_t, max_t, sealed))
+    }
+
     /// Checks a sample against the newest committed one without locking.
     pub(crate) fn check(&self, t: Timestamp, v: f64) -> AppendOutcome {
         match self.latest.load() {
@@ -249,6 +280,26 @@ mod tests {
         let st = s.state.lock();
         assert!(st.sealed.iter().all(|c| c.bytes.len() <= 1024));
         assert!(st.sealed.len() > 5);
+    }
+
+    #[test]
+    fn a_restored_chunk_continues_exactly_like_the_original() {
+        let a = series();
+        for i in 0..100 {
+            a.append(i * 15_000 + (i % 3), i as f64, RANGE);
+        }
+        let bytes = a.state.lock().open.as_ref().unwrap().chunk.bytes().to_vec();
+        let b = series();
+        assert!(b.restore_chunk(&bytes, RANGE).is_some());
+        for i in 100..600 {
+            a.append(i * 15_000, i as f64, RANGE);
+            b.append(i * 15_000, i as f64, RANGE);
+        }
+        let (sa, sb) = (a.state.lock(), b.state.lock());
+        let cuts = |st: &SeriesState| st.sealed.iter().map(|c| (c.min_t, c.max_t, c.bytes.to_vec())).collect::<Vec<_>>();
+        assert_eq!(cuts(&sa), cuts(&sb));
+        assert_eq!(b.latest.load(), a.latest.load());
+        assert!(b.restore_chunk(&bytes, RANGE).is_none(), "an older chunk is not adopted");
     }
 
     #[test]

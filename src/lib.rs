@@ -1,0 +1,7 @@
+//! The strata server: configuration, flags, logging and the HTTP face.
+//! Storage lives in the `strata-storage` crate.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod web;

@@ -21,7 +21,7 @@ pub struct LatestSample<'a> {
     /// The series' ref.
     pub r: SeriesRef,
     /// The series' labels, borrowed from the index (no allocation).
-    pub labels: LabelsView<'a>,
+    pub labels: SeriesLabels<'a>,
     /// Timestamp (ms).
     pub t: Timestamp,
     /// Value; may be the staleness marker, which callers usually skip.
@@ -46,11 +46,39 @@ impl Latest {
             let (t, v) = newest_in(ms, self.mint, self.maxt)?;
             Some(LatestSample {
                 r: s.r,
-                labels: s.labels,
+                labels: SeriesLabels(s.labels),
                 t,
                 v,
             })
         })
+    }
+}
+
+/// A series' labels borrowed from the index: from a mapped segment or from
+/// the in-memory tail. Iterating allocates nothing.
+#[derive(Clone, Copy)]
+pub struct SeriesLabels<'a>(LabelsView<'a>);
+
+impl<'a> SeriesLabels<'a> {
+    /// The pairs in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.0.iter()
+    }
+
+    /// The value of `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.get(name)
+    }
+
+    /// An owned copy.
+    pub fn to_labels(&self) -> crate::Labels {
+        self.0.to_labels()
+    }
+}
+
+impl std::fmt::Display for SeriesLabels<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 

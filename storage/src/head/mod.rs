@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use crate::labels::Interner;
 use crate::{Labels, SeriesRef, Timestamp};
 
-pub(crate) use series::{range_end, AppendOutcome, MemSeries, SealedChunk};
+pub(crate) use series::{AppendOutcome, MemSeries, SealedChunk};
 
 /// Series slots per page of the slab.
 const PAGE_BITS: u32 = 12;

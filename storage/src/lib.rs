@@ -37,6 +37,7 @@
 pub mod chunk;
 mod labels;
 mod matcher;
+mod wal;
 
 pub use labels::{compare_pairs, Label, Labels, LabelsError, METRIC_NAME};
 pub use matcher::{matches_all, MatchOp, Matcher, MatcherError};

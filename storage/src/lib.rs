@@ -35,6 +35,9 @@
 //! Every on-disk format is documented in `docs/format/` of the repository.
 
 pub mod chunk;
+// Only tests use most of the index until the database wires it in.
+#[cfg_attr(not(test), allow(dead_code))]
+mod index;
 mod labels;
 mod matcher;
 

@@ -29,6 +29,8 @@ mod segment;
 mod select;
 mod selection;
 mod tail;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::fs;

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod corruption;
+mod fixture;
 mod lifecycle;
 mod matchers;
 mod properties;

@@ -35,12 +35,14 @@
 //! Every on-disk format is documented in `docs/format/` of the repository.
 
 pub mod chunk;
-// Only tests use most of the index until the database wires it in.
+// Only tests and benches use most of the index until the database wires it in.
 #[cfg_attr(not(test), allow(dead_code))]
 mod index;
 mod labels;
 mod matcher;
 
+#[doc(hidden)]
+pub use index::bench_api;
 pub use labels::{compare_pairs, Label, Labels, LabelsError, METRIC_NAME};
 pub use matcher::{matches_all, MatchOp, Matcher, MatcherError};
 

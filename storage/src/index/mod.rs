@@ -21,6 +21,8 @@
 //! index.rebuild(|_| false)?; // tail → new segment, off the hot path
 //! ```
 
+#[doc(hidden)]
+pub mod bench_api;
 mod check;
 mod error;
 mod format;

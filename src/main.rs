@@ -62,7 +62,11 @@ async fn run(cli: Cli, cfg: config::Config) -> ExitCode {
     let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(address = %bound, "listening");
     let app = web::router(state.clone());
-    let server = tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await });
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    });
 
     let opts = Options {
         retention_time: (cli.retention_time.0 > 0).then(|| cli.retention_time.as_millis()),

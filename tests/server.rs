@@ -41,7 +41,9 @@ fn start(args: &[&str]) -> Strata {
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("strata logs its listen address");
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("strata logs its listen address");
     Strata { child, addr }
 }
 
@@ -84,7 +86,10 @@ fn serves_health_readiness_and_its_own_metrics_on_the_default_config() {
         "strata_tsdb_block_store_bytes",
         "strata_tsdb_index_series",
     ] {
-        assert!(body.contains(&format!("\n{family}")), "/metrics lacks {family}:\n{body}");
+        assert!(
+            body.contains(&format!("\n{family}")),
+            "/metrics lacks {family}:\n{body}"
+        );
     }
     assert!(body.contains("strata_ready 1"), "{body}");
     assert!(dir.path().join("FORMAT").exists());
@@ -112,7 +117,10 @@ fn sigterm_stops_strata_cleanly() {
 /// Runs strata to completion and returns (exit code, stderr).
 fn run(args: &[&str]) -> (i32, String) {
     let out = strata().args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -156,13 +164,20 @@ fn a_data_dir_from_a_newer_strata_is_refused_with_both_versions() {
         &format!("--storage.tsdb.path={}", dir.path().display()),
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("format version 7") && err.contains("up to version 1"), "{err}");
+    assert!(
+        err.contains("format version 7") && err.contains("up to version 1"),
+        "{err}"
+    );
 }
 
 #[test]
 fn json_logs_are_one_object_per_line() {
     let out = strata()
-        .args(["--web.listen-address=127.0.0.1:0", "--log.format=json", "--storage.tsdb.path=/proc/none"])
+        .args([
+            "--web.listen-address=127.0.0.1:0",
+            "--log.format=json",
+            "--storage.tsdb.path=/proc/none",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

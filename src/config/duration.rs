@@ -51,7 +51,10 @@ impl PromDuration {
                 i += 1;
             }
             let unit = &s[ustart..i];
-            let pos = UNITS[next_unit..].iter().position(|(u, _)| *u == unit).ok_or_else(err)?;
+            let pos = UNITS[next_unit..]
+                .iter()
+                .position(|(u, _)| *u == unit)
+                .ok_or_else(err)?;
             let (_, mult) = UNITS[next_unit + pos];
             next_unit += pos + 1;
             total = n.checked_mul(mult).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
@@ -133,7 +136,14 @@ mod tests {
 
     #[test]
     fn formats_like_prometheus() {
-        for (ms, s) in [(0, "0s"), (15_000, "15s"), (5_400_000, "1h30m"), (1_296_000_000, "15d"), (604_800_000, "1w"), (90_500, "1m30s500ms")] {
+        for (ms, s) in [
+            (0, "0s"),
+            (15_000, "15s"),
+            (5_400_000, "1h30m"),
+            (1_296_000_000, "15d"),
+            (604_800_000, "1w"),
+            (90_500, "1m30s500ms"),
+        ] {
             assert_eq!(PromDuration(ms).to_string(), s);
         }
     }

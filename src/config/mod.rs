@@ -112,7 +112,9 @@ mod tests {
 
     #[test]
     fn missing_file_is_an_error_naming_it() {
-        let e = load(Some(Path::new("/nonexistent/strata.yml"))).unwrap_err().to_string();
+        let e = load(Some(Path::new("/nonexistent/strata.yml")))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/nonexistent/strata.yml"), "{e}");
     }
 }

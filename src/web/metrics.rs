@@ -34,8 +34,13 @@ fn process_figures() -> Option<(f64, f64, f64, f64, f64)> {
     let stime: f64 = f.get(12)?.parse().ok()?;
     let vsize: f64 = f.get(20)?.parse().ok()?;
     let rss: f64 = f.get(21)?.parse().ok()?;
-    let fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as f64).unwrap_or(0.0);
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as f64)
+        .unwrap_or(0.0);
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we pass.
     let max_fds = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
         lim.rlim_cur as f64
@@ -48,25 +53,85 @@ fn process_figures() -> Option<(f64, f64, f64, f64, f64)> {
 /// The whole `/metrics` body.
 pub(super) fn render(st: &AppState) -> String {
     let mut out = String::with_capacity(8192);
-    let _ = writeln!(out, "# HELP strata_build_info A metric with a constant '1' value labeled by version.");
+    let _ = writeln!(
+        out,
+        "# HELP strata_build_info A metric with a constant '1' value labeled by version."
+    );
     let _ = writeln!(out, "# TYPE strata_build_info gauge");
     let _ = writeln!(out, "strata_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
     if let Some((cpu, rss, fds, max_fds, vsize)) = process_figures() {
-        family(&mut out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
-        family(&mut out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
-        family(&mut out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", vsize);
-        family(&mut out, "process_open_fds", "gauge", "Number of open file descriptors.", fds);
-        family(&mut out, "process_max_fds", "gauge", "Maximum number of open file descriptors.", max_fds);
+        family(
+            &mut out,
+            "process_cpu_seconds_total",
+            "counter",
+            "Total user and system CPU time spent in seconds.",
+            cpu,
+        );
+        family(
+            &mut out,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            rss,
+        );
+        family(
+            &mut out,
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            vsize,
+        );
+        family(
+            &mut out,
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            fds,
+        );
+        family(
+            &mut out,
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            max_fds,
+        );
     }
-    family(&mut out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", st.start_time);
+    family(
+        &mut out,
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+        st.start_time,
+    );
     if tikv_jemalloc_ctl::epoch::advance().is_ok() {
-        if let (Ok(alloc), Ok(res)) = (tikv_jemalloc_ctl::stats::allocated::read(), tikv_jemalloc_ctl::stats::resident::read()) {
-            family(&mut out, "strata_jemalloc_allocated_bytes", "gauge", "Bytes allocated by the application.", alloc as f64);
-            family(&mut out, "strata_jemalloc_resident_bytes", "gauge", "Bytes in physically resident pages mapped by the allocator.", res as f64);
+        if let (Ok(alloc), Ok(res)) = (
+            tikv_jemalloc_ctl::stats::allocated::read(),
+            tikv_jemalloc_ctl::stats::resident::read(),
+        ) {
+            family(
+                &mut out,
+                "strata_jemalloc_allocated_bytes",
+                "gauge",
+                "Bytes allocated by the application.",
+                alloc as f64,
+            );
+            family(
+                &mut out,
+                "strata_jemalloc_resident_bytes",
+                "gauge",
+                "Bytes in physically resident pages mapped by the allocator.",
+                res as f64,
+            );
         }
     }
     let ready = st.db.get().is_some();
-    family(&mut out, "strata_ready", "gauge", "Whether storage is open and the server is ready (1) or starting (0).", if ready { 1.0 } else { 0.0 });
+    family(
+        &mut out,
+        "strata_ready",
+        "gauge",
+        "Whether storage is open and the server is ready (1) or starting (0).",
+        if ready { 1.0 } else { 0.0 },
+    );
     if let Some(db) = st.db.get() {
         storage(&mut out, &db.stats());
     }
@@ -76,30 +141,150 @@ pub(super) fn render(st: &AppState) -> String {
 fn storage(out: &mut String, s: &strata_storage::Stats) {
     let opt = |v: Option<i64>| v.map_or(0.0, |t| t as f64);
     let rows: [(&str, &str, &str, f64); 24] = [
-        ("strata_tsdb_head_series", "gauge", "Series in the head.", s.head_series as f64),
-        ("strata_tsdb_head_min_time", "gauge", "Oldest sample time in the head (ms).", opt(s.head_min_time)),
-        ("strata_tsdb_head_max_time", "gauge", "Newest sample time in the head (ms).", opt(s.head_max_time)),
-        ("strata_tsdb_head_interned_strings", "gauge", "Distinct label strings held by the head.", s.head_interned_strings as f64),
-        ("strata_tsdb_head_samples_appended_total", "counter", "Samples appended to the head.", s.samples_appended_total as f64),
-        ("strata_tsdb_out_of_order_samples_total", "counter", "Samples refused as out of order.", s.out_of_order_samples_total as f64),
-        ("strata_tsdb_duplicate_samples_total", "counter", "Samples refused as duplicates with a different value.", s.duplicate_samples_total as f64),
-        ("strata_tsdb_out_of_bounds_samples_total", "counter", "Samples refused as older than the head accepts.", s.out_of_bounds_samples_total as f64),
-        ("strata_tsdb_commits_total", "counter", "Appender commits.", s.commits_total as f64),
-        ("strata_tsdb_chunks_flushed_total", "counter", "Completed chunks written to the block store.", s.chunks_flushed_total as f64),
-        ("strata_tsdb_flush_failures_total", "counter", "Failed chunk flushes (retried).", s.flush_failures_total as f64),
-        ("strata_tsdb_checkpoints_total", "counter", "WAL checkpoints written.", s.checkpoints_total as f64),
-        ("strata_tsdb_checkpoint_failures_total", "counter", "WAL checkpoints that failed.", s.checkpoint_failures_total as f64),
-        ("strata_tsdb_index_rebuilds_total", "counter", "Postings index segment rebuilds.", s.index_rebuilds_total as f64),
-        ("strata_tsdb_index_rebuild_failures_total", "counter", "Failed postings index rebuilds.", s.index_rebuild_failures_total as f64),
-        ("strata_tsdb_retention_deletions_total", "counter", "Block ranges dropped by retention.", s.retention_deletions_total as f64),
-        ("strata_tsdb_wal_corrupt_records_total", "counter", "Corrupt WAL records skipped at open.", s.wal_corrupt_records_total as f64),
-        ("strata_tsdb_wal_bytes", "gauge", "Bytes of WAL segments and checkpoints.", s.wal_bytes as f64),
-        ("strata_tsdb_wal_segments", "gauge", "WAL segment files.", s.wal_segments as f64),
-        ("strata_tsdb_block_store_bytes", "gauge", "Bytes of the RocksDB block store.", s.block_store_bytes as f64),
-        ("strata_tsdb_block_store_chunks", "gauge", "Chunks in the block store (estimate).", s.block_store_chunks as f64),
-        ("strata_tsdb_index_series", "gauge", "Series in the postings index.", s.index_series as f64),
-        ("strata_tsdb_index_tail_series", "gauge", "Series in the index's in-memory tail.", s.index_tail_series as f64),
-        ("strata_tsdb_index_segment_bytes", "gauge", "Bytes of the mapped index segment.", s.index_segment_bytes as f64),
+        (
+            "strata_tsdb_head_series",
+            "gauge",
+            "Series in the head.",
+            s.head_series as f64,
+        ),
+        (
+            "strata_tsdb_head_min_time",
+            "gauge",
+            "Oldest sample time in the head (ms).",
+            opt(s.head_min_time),
+        ),
+        (
+            "strata_tsdb_head_max_time",
+            "gauge",
+            "Newest sample time in the head (ms).",
+            opt(s.head_max_time),
+        ),
+        (
+            "strata_tsdb_head_interned_strings",
+            "gauge",
+            "Distinct label strings held by the head.",
+            s.head_interned_strings as f64,
+        ),
+        (
+            "strata_tsdb_head_samples_appended_total",
+            "counter",
+            "Samples appended to the head.",
+            s.samples_appended_total as f64,
+        ),
+        (
+            "strata_tsdb_out_of_order_samples_total",
+            "counter",
+            "Samples refused as out of order.",
+            s.out_of_order_samples_total as f64,
+        ),
+        (
+            "strata_tsdb_duplicate_samples_total",
+            "counter",
+            "Samples refused as duplicates with a different value.",
+            s.duplicate_samples_total as f64,
+        ),
+        (
+            "strata_tsdb_out_of_bounds_samples_total",
+            "counter",
+            "Samples refused as older than the head accepts.",
+            s.out_of_bounds_samples_total as f64,
+        ),
+        (
+            "strata_tsdb_commits_total",
+            "counter",
+            "Appender commits.",
+            s.commits_total as f64,
+        ),
+        (
+            "strata_tsdb_chunks_flushed_total",
+            "counter",
+            "Completed chunks written to the block store.",
+            s.chunks_flushed_total as f64,
+        ),
+        (
+            "strata_tsdb_flush_failures_total",
+            "counter",
+            "Failed chunk flushes (retried).",
+            s.flush_failures_total as f64,
+        ),
+        (
+            "strata_tsdb_checkpoints_total",
+            "counter",
+            "WAL checkpoints written.",
+            s.checkpoints_total as f64,
+        ),
+        (
+            "strata_tsdb_checkpoint_failures_total",
+            "counter",
+            "WAL checkpoints that failed.",
+            s.checkpoint_failures_total as f64,
+        ),
+        (
+            "strata_tsdb_index_rebuilds_total",
+            "counter",
+            "Postings index segment rebuilds.",
+            s.index_rebuilds_total as f64,
+        ),
+        (
+            "strata_tsdb_index_rebuild_failures_total",
+            "counter",
+            "Failed postings index rebuilds.",
+            s.index_rebuild_failures_total as f64,
+        ),
+        (
+            "strata_tsdb_retention_deletions_total",
+            "counter",
+            "Block ranges dropped by retention.",
+            s.retention_deletions_total as f64,
+        ),
+        (
+            "strata_tsdb_wal_corrupt_records_total",
+            "counter",
+            "Corrupt WAL records skipped at open.",
+            s.wal_corrupt_records_total as f64,
+        ),
+        (
+            "strata_tsdb_wal_bytes",
+            "gauge",
+            "Bytes of WAL segments and checkpoints.",
+            s.wal_bytes as f64,
+        ),
+        (
+            "strata_tsdb_wal_segments",
+            "gauge",
+            "WAL segment files.",
+            s.wal_segments as f64,
+        ),
+        (
+            "strata_tsdb_block_store_bytes",
+            "gauge",
+            "Bytes of the RocksDB block store.",
+            s.block_store_bytes as f64,
+        ),
+        (
+            "strata_tsdb_block_store_chunks",
+            "gauge",
+            "Chunks in the block store (estimate).",
+            s.block_store_chunks as f64,
+        ),
+        (
+            "strata_tsdb_index_series",
+            "gauge",
+            "Series in the postings index.",
+            s.index_series as f64,
+        ),
+        (
+            "strata_tsdb_index_tail_series",
+            "gauge",
+            "Series in the index's in-memory tail.",
+            s.index_tail_series as f64,
+        ),
+        (
+            "strata_tsdb_index_segment_bytes",
+            "gauge",
+            "Bytes of the mapped index segment.",
+            s.index_segment_bytes as f64,
+        ),
     ];
     for (name, kind, help, v) in rows {
         family(out, name, kind, help, v);

@@ -244,7 +244,12 @@ impl Db {
     /// sample lies in `[mint, maxt]`, in label order. Reads one slot per series;
     /// no chunk is decoded unless a series has samples newer than `maxt`.
     pub fn latest(&self, matchers: &[Matcher], mint: Timestamp, maxt: Timestamp) -> Result<Latest, Error> {
-        Ok(Latest::new(self.inner.clone(), self.inner.index.select(matchers), mint, maxt))
+        Ok(Latest::new(
+            self.inner.clone(),
+            self.inner.index.select(matchers),
+            mint,
+            maxt,
+        ))
     }
 
     /// Label names of the series matching `matchers` (all series when empty), sorted.

@@ -41,9 +41,7 @@ pub enum LabelsError {
 impl Labels {
     /// Builds a label set from pairs in any order. Pairs with an empty value are
     /// dropped; duplicate or empty names are refused.
-    pub fn new<N: AsRef<str>, V: AsRef<str>>(
-        pairs: impl IntoIterator<Item = (N, V)>,
-    ) -> Result<Labels, LabelsError> {
+    pub fn new<N: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (N, V)>) -> Result<Labels, LabelsError> {
         let mut v: Vec<Label> = pairs
             .into_iter()
             .filter(|(_, val)| !val.as_ref().is_empty())
@@ -122,8 +120,7 @@ impl Labels {
 
     /// Heap bytes held by this set if none of its strings were shared.
     pub fn heap_bytes(&self) -> usize {
-        self.0.len() * std::mem::size_of::<Label>()
-            + self.0.iter().map(|l| l.name.len() + l.value.len()).sum::<usize>()
+        self.0.len() * std::mem::size_of::<Label>() + self.0.iter().map(|l| l.name.len() + l.value.len()).sum::<usize>()
     }
 }
 

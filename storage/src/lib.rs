@@ -53,6 +53,8 @@ pub use appender::{AppendError, Appender, CommitStats};
 pub use blockstore::BlockStoreError;
 pub use db::{Db, Options, FORMAT_VERSION};
 pub use error::Error;
+#[doc(hidden)]
+pub use index::bench_api;
 pub use index::IndexError;
 pub use labels::{compare_pairs, Label, Labels, LabelsError, METRIC_NAME};
 pub use latest::{Latest, LatestSample, SeriesLabels};

@@ -103,7 +103,10 @@ pub(crate) fn flush(inner: &Inner) -> Result<(), Error> {
                 })
             })
             .collect();
-        let labels: Vec<_> = news.iter().filter_map(|&r| head.get(r).map(|s| (r, &s.labels))).collect();
+        let labels: Vec<_> = news
+            .iter()
+            .filter_map(|&r| head.get(r).map(|s| (r, &s.labels)))
+            .collect();
         if let Err(e) = inner.blocks.write(&writes, &labels) {
             inner.counters.flush_failures.fetch_add(1, Ordering::Relaxed);
             // Put everything not yet written back for the next pass.
@@ -114,7 +117,10 @@ pub(crate) fn flush(inner: &Inner) -> Result<(), Error> {
             ns.extend(news.iter().chain(new_iter.flatten()));
             return Err(e.into());
         }
-        inner.counters.chunks_flushed.fetch_add(writes.len() as u64, Ordering::Relaxed);
+        inner
+            .counters
+            .chunks_flushed
+            .fetch_add(writes.len() as u64, Ordering::Relaxed);
         for (r, cs) in &taken {
             if let Some(s) = head.get(*r) {
                 let mut st = s.state.lock();
@@ -144,7 +150,10 @@ fn checkpoint_locked(inner: &Inner) -> Result<(), Error> {
     if let Some(hmax) = head.max_time() {
         head.for_each(|s| {
             let mut st = s.state.lock();
-            let idle = st.open.as_ref().is_some_and(|o| o.chunk.last_t() < hmax - head.chunk_range);
+            let idle = st
+                .open
+                .as_ref()
+                .is_some_and(|o| o.chunk.last_t() < hmax - head.chunk_range);
             if idle && st.seal_open() {
                 head.mark_pending_flush(s.r);
             }
@@ -163,38 +172,40 @@ fn checkpoint_locked(inner: &Inner) -> Result<(), Error> {
 /// Records describing the head, produced lazily in batches of series.
 fn checkpoint_records(head: &Head) -> impl Iterator<Item = Record> + '_ {
     let end = head.next_ref().0;
-    (0..end).step_by(CHECKPOINT_SERIES_PER_RECORD as usize).flat_map(move |start| {
-        let mut series = Vec::new();
-        let mut chunks = Vec::new();
-        for r in start..(start + CHECKPOINT_SERIES_PER_RECORD).min(end) {
-            let Some(s) = head.get(SeriesRef(r)) else { continue };
-            series.push((s.r, s.labels.clone()));
-            let st = s.state.lock();
-            for c in &st.sealed {
-                chunks.push(Record::HeadChunk {
-                    r: s.r,
-                    chunk: c.bytes.to_vec(),
-                });
-            }
-            if let Some(o) = &st.open {
-                if o.chunk.num_samples() > 0 {
+    (0..end)
+        .step_by(CHECKPOINT_SERIES_PER_RECORD as usize)
+        .flat_map(move |start| {
+            let mut series = Vec::new();
+            let mut chunks = Vec::new();
+            for r in start..(start + CHECKPOINT_SERIES_PER_RECORD).min(end) {
+                let Some(s) = head.get(SeriesRef(r)) else { continue };
+                series.push((s.r, s.labels.clone()));
+                let st = s.state.lock();
+                for c in &st.sealed {
                     chunks.push(Record::HeadChunk {
                         r: s.r,
-                        chunk: o.chunk.bytes().to_vec(),
+                        chunk: c.bytes.to_vec(),
                     });
                 }
+                if let Some(o) = &st.open {
+                    if o.chunk.num_samples() > 0 {
+                        chunks.push(Record::HeadChunk {
+                            r: s.r,
+                            chunk: o.chunk.bytes().to_vec(),
+                        });
+                    }
+                }
             }
-        }
-        let mut recs = Vec::with_capacity(chunks.len() + 1);
-        if !series.is_empty() {
-            recs.push(Record::Commit {
-                series,
-                samples: Vec::new(),
-            });
-        }
-        recs.extend(chunks);
-        recs
-    })
+            let mut recs = Vec::with_capacity(chunks.len() + 1);
+            if !series.is_empty() {
+                recs.push(Record::Commit {
+                    series,
+                    samples: Vec::new(),
+                });
+            }
+            recs.extend(chunks);
+            recs
+        })
 }
 
 /// Explicit index rebuild (see [`crate::Db::rebuild_index`]).
@@ -215,13 +226,18 @@ fn rebuild_index_locked(inner: &Inner) -> Result<(), Error> {
 /// Drops whole blocks older than the retention time, then the oldest blocks
 /// while the store is over the retention size (never the newest two blocks).
 fn retention(inner: &Inner) -> Result<(), Error> {
-    let Some(hmax) = inner.head.max_time() else { return Ok(()) };
+    let Some(hmax) = inner.head.max_time() else {
+        return Ok(());
+    };
     let blocks = &inner.blocks;
     let range = inner.opts.block_range;
     if let Some(rt) = inner.opts.retention_time {
         let cutoff = blocks.block_start(hmax.saturating_sub(rt));
         if blocks.oldest_block()?.is_some_and(|b| b < cutoff) {
-            tracing::info!(before = cutoff, "retention: dropping blocks older than the retention time");
+            tracing::info!(
+                before = cutoff,
+                "retention: dropping blocks older than the retention time"
+            );
             blocks.delete_blocks_before(cutoff)?;
             inner.counters.retention_deletions.fetch_add(1, Ordering::Relaxed);
         }
@@ -233,7 +249,11 @@ fn retention(inner: &Inner) -> Result<(), Error> {
             if oldest >= keep_from {
                 break;
             }
-            tracing::info!(block = oldest, limit, "retention: store over its size limit, dropping the oldest block");
+            tracing::info!(
+                block = oldest,
+                limit,
+                "retention: store over its size limit, dropping the oldest block"
+            );
             blocks.delete_blocks_before(oldest + range)?;
             blocks.flush()?;
             inner.counters.retention_deletions.fetch_add(1, Ordering::Relaxed);
@@ -244,7 +264,6 @@ fn retention(inner: &Inner) -> Result<(), Error> {
 
 /// Replays the WAL into the head (and new series into the index).
 pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Counters) -> Result<ReplayStats, Error> {
-    let seg_max = index.max_segment_ref();
     // WAL refs of label sets the head already had under another ref.
     let mut remap: HashMap<SeriesRef, SeriesRef> = HashMap::new();
     let mut append = |r: SeriesRef, t: i64, v: f64, remap: &HashMap<SeriesRef, SeriesRef>| {
@@ -266,7 +285,8 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
                 let (got, created) = head.get_or_create(&l, Some(r));
                 if got != r {
                     remap.insert(r, got);
-                } else if created && (seg_max.is_none_or(|m| r > m) || index.find(&l) != Some(r)) {
+                } else if created {
+                    // Ignored by the index when it already has this ref.
                     index.add(r, l);
                 }
             }

@@ -47,13 +47,13 @@ impl Matcher {
     /// Builds a matcher; regexes are compiled anchored.
     pub fn new(op: MatchOp, name: &str, value: &str) -> Result<Matcher, MatcherError> {
         let re = match op {
-            MatchOp::Regex | MatchOp::NotRegex => Some(
-                regex::Regex::new(&format!("^(?s:{value})$")).map_err(|e| MatcherError {
+            MatchOp::Regex | MatchOp::NotRegex => {
+                Some(regex::Regex::new(&format!("^(?s:{value})$")).map_err(|e| MatcherError {
                     name: name.to_string(),
                     value: value.to_string(),
                     message: e.to_string(),
-                })?,
-            ),
+                })?)
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -118,9 +118,7 @@ impl fmt::Debug for Matcher {
 
 /// True when `labels` satisfies every matcher.
 pub fn matches_all(labels: &crate::Labels, matchers: &[Matcher]) -> bool {
-    matchers
-        .iter()
-        .all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
+    matchers.iter().all(|m| m.matches(labels.get(&m.name).unwrap_or("")))
 }
 
 #[cfg(test)]

@@ -73,11 +73,17 @@ fn a_flipped_byte_in_a_wal_segment_skips_that_record_and_keeps_the_rest() {
     for s in &all {
         // Every sample that survived is one that was written.
         assert!(s.iter().all(|&(t, v)| t == v as i64 * 15_000));
-        assert!(!s.is_empty() && s.len() < 200, "the damaged record's samples are gone, earlier ones kept");
+        assert!(
+            !s.is_empty() && s.len() < 200,
+            "the damaged record's samples are gone, earlier ones kept"
+        );
     }
     assert!(db.stats().wal_corrupt_records_total >= 1);
     // Nothing deleted: the damaged segment is still on disk (moved aside or in place).
-    let total: u64 = files_under(&dir.path().join("wal")).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
+    let total: u64 = files_under(&dir.path().join("wal"))
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
     assert!(total >= len as u64);
     // What was recovered survives the next restart too.
     let before: usize = all.iter().map(|s| s.len()).sum();
@@ -109,7 +115,10 @@ fn a_flipped_byte_in_the_index_segment_moves_it_aside_and_rebuilds() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().any(|n| n.contains("corrupt")), "damaged segment kept aside: {names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("corrupt")),
+        "damaged segment kept aside: {names:?}"
+    );
 }
 
 #[test]
@@ -135,7 +144,10 @@ fn a_flipped_byte_in_the_block_store_is_an_error_not_a_panic() {
     match Db::open(dir.path(), opts()) {
         Err(e) => assert!(!e.to_string().is_empty()),
         Ok(db) => match read_all(&db) {
-            Err(e) => assert!(e.to_string().contains("orrupt") || e.to_string().contains("block store"), "{e}"),
+            Err(e) => assert!(
+                e.to_string().contains("orrupt") || e.to_string().contains("block store"),
+                "{e}"
+            ),
             Ok(all) => {
                 for s in &all {
                     assert!(s.iter().all(|&(t, v)| t == v as i64 * 15_000), "wrong data served");

@@ -58,7 +58,8 @@ fn crash_child() {
                     let mut app = db.appender();
                     // A new series now and then, so series records are in flight too.
                     for i in 0..(3 + (t / 1000) as usize / 50) {
-                        app.append_labels(&series_labels(th, i), t, (t as f64) * 0.5 + i as f64).unwrap();
+                        app.append_labels(&series_labels(th, i), t, (t as f64) * 0.5 + i as f64)
+                            .unwrap();
                     }
                     app.commit().unwrap();
                     use std::io::Write;
@@ -107,7 +108,14 @@ fn sigkill_loses_no_committed_sample() {
         let _ = child.wait();
         assert!(lines > 0, "the child committed nothing");
 
-        let db = Db::open(dir.path(), Options { maintenance_interval: None, ..crash_opts() }).unwrap();
+        let db = Db::open(
+            dir.path(),
+            Options {
+                maintenance_interval: None,
+                ..crash_opts()
+            },
+        )
+        .unwrap();
         let q = db.querier(i64::MIN, i64::MAX);
         for (th, &max_t) in committed.iter().enumerate() {
             let sel = q
@@ -117,7 +125,11 @@ fn sigkill_loses_no_committed_sample() {
             let samples = sel[0].collect_samples().unwrap();
             let want: Vec<i64> = (1..=max_t / 1000).map(|k| k * 1000).collect();
             let got: Vec<i64> = samples.iter().map(|s| s.0).filter(|&t| t <= max_t).collect();
-            assert_eq!(got.len(), want.len(), "round {round}, thread {th}: committed up to {max_t}");
+            assert_eq!(
+                got.len(),
+                want.len(),
+                "round {round}, thread {th}: committed up to {max_t}"
+            );
             assert_eq!(got, want, "round {round}, thread {th}");
             for (t, v) in samples.iter().filter(|s| s.0 <= max_t) {
                 assert_eq!(*v, *t as f64 * 0.5, "value at {t}");

@@ -48,8 +48,14 @@ fn committed_samples_are_read_back_in_label_order() {
     );
     assert_eq!(got[0].1.len(), 300);
     assert_eq!(got[0].1[299], (299 * 15_000, 300.0));
-    let q = db.querier(15_000, 45_000).select(&[Matcher::equal("instance", "a:9100")]).unwrap();
-    assert_eq!(q[0].collect_samples().unwrap(), vec![(15_000, 2.0), (30_000, 3.0), (45_000, 4.0)]);
+    let q = db
+        .querier(15_000, 45_000)
+        .select(&[Matcher::equal("instance", "a:9100")])
+        .unwrap();
+    assert_eq!(
+        q[0].collect_samples().unwrap(),
+        vec![(15_000, 2.0), (30_000, 3.0), (45_000, 4.0)]
+    );
 }
 
 #[test]
@@ -61,16 +67,36 @@ fn rejected_samples_follow_prometheus_rules() {
     let r = app.append_labels(&s, 10_000_000, 1.0).unwrap();
     app.commit().unwrap();
     let mut app = db.appender();
-    assert_eq!(app.append(r, 10_000_000, 1.0), Ok(()), "identical duplicate is accepted");
+    assert_eq!(
+        app.append(r, 10_000_000, 1.0),
+        Ok(()),
+        "identical duplicate is accepted"
+    );
     assert_eq!(app.append(r, 10_000_000, 2.0), Err(AppendError::Duplicate));
     assert_eq!(app.append(r, 9_999_999, 2.0), Err(AppendError::OutOfOrder));
     let other = app.series_ref(&l(&[("__name__", "y")]));
-    assert_eq!(app.append(other, 10_000_000 - 3_600_001, 1.0), Err(AppendError::OutOfBounds));
-    assert_eq!(app.append(strata_storage::SeriesRef(999), 1, 1.0), Err(AppendError::UnknownSeries(999)));
+    assert_eq!(
+        app.append(other, 10_000_000 - 3_600_001, 1.0),
+        Err(AppendError::OutOfBounds)
+    );
+    assert_eq!(
+        app.append(strata_storage::SeriesRef(999), 1, 1.0),
+        Err(AppendError::UnknownSeries(999))
+    );
     app.commit().unwrap();
     let st = db.stats();
-    assert_eq!((st.duplicate_samples_total, st.out_of_order_samples_total, st.out_of_bounds_samples_total), (1, 1, 1));
-    assert_eq!(samples(&db, &[Matcher::equal("__name__", "x")])[0].1, vec![(10_000_000, 1.0)]);
+    assert_eq!(
+        (
+            st.duplicate_samples_total,
+            st.out_of_order_samples_total,
+            st.out_of_bounds_samples_total
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        samples(&db, &[Matcher::equal("__name__", "x")])[0].1,
+        vec![(10_000_000, 1.0)]
+    );
 }
 
 #[test]
@@ -86,7 +112,9 @@ fn rollback_discards_the_batch() {
 #[test]
 fn restart_replays_the_wal_and_checkpoints_keep_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let series: Vec<Labels> = (0..50).map(|i| l(&[("__name__", "m"), ("i", &i.to_string())])).collect();
+    let series: Vec<Labels> = (0..50)
+        .map(|i| l(&[("__name__", "m"), ("i", &i.to_string())]))
+        .collect();
     let write = |db: &Db, from: i64, to: i64| {
         for k in from..to {
             let mut app = db.appender();
@@ -111,7 +139,10 @@ fn restart_replays_the_wal_and_checkpoints_keep_everything() {
     assert_eq!(got.len(), 50);
     for (name, s) in &got {
         assert_eq!(s.len(), 1100, "{name}");
-        assert!(s.iter().enumerate().all(|(k, &(t, v))| t == k as i64 * 10_000 && v == k as f64));
+        assert!(s
+            .iter()
+            .enumerate()
+            .all(|(k, &(t, v))| t == k as i64 * 10_000 && v == k as f64));
     }
     assert_eq!(db.stats().head_series, 50);
     db.close().unwrap();
@@ -134,12 +165,18 @@ fn latest_reads_the_newest_sample_in_the_window_in_label_order() {
     app.append_labels(&l(&[("__name__", "e")]), 9_000, 7.0).unwrap();
     app.commit().unwrap();
     let latest = db.latest(&[], 1_000, 2_000).unwrap();
-    let got: Vec<(String, i64, u64)> = latest.iter().map(|s| (s.labels.to_labels().to_string(), s.t, s.v.to_bits())).collect();
+    let got: Vec<(String, i64, u64)> = latest
+        .iter()
+        .map(|s| (s.labels.to_labels().to_string(), s.t, s.v.to_bits()))
+        .collect();
     assert_eq!(got.len(), 4, "{got:?}");
     assert_eq!(got[0], (r#"{__name__="a"}"#.into(), 1_500, 3.0f64.to_bits()));
     assert_eq!(got[1], (r#"{__name__="b"}"#.into(), 2_000, 2.0f64.to_bits()));
     assert_eq!(got[2].1, 1_900);
-    assert!(is_stale_nan(f64::from_bits(got[2].2)), "the stale marker is returned; callers decide");
+    assert!(
+        is_stale_nan(f64::from_bits(got[2].2)),
+        "the stale marker is returned; callers decide"
+    );
     // A series with a sample after the window falls back to its newest sample inside it.
     assert_eq!(got[3], (r#"{__name__="e"}"#.into(), 1_000, 6.0f64.to_bits()));
 }
@@ -149,8 +186,10 @@ fn label_names_and_values_come_from_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), opts()).unwrap();
     let mut app = db.appender();
-    app.append_labels(&l(&[("__name__", "up"), ("job", "a")]), 1, 1.0).unwrap();
-    app.append_labels(&l(&[("__name__", "up"), ("job", "b"), ("zone", "z")]), 1, 1.0).unwrap();
+    app.append_labels(&l(&[("__name__", "up"), ("job", "a")]), 1, 1.0)
+        .unwrap();
+    app.append_labels(&l(&[("__name__", "up"), ("job", "b"), ("zone", "z")]), 1, 1.0)
+        .unwrap();
     app.commit().unwrap();
     assert_eq!(db.label_names(&[]), vec!["__name__", "job", "zone"]);
     assert_eq!(db.label_values("job", &[]), vec!["a", "b"]);
@@ -192,9 +231,25 @@ fn a_newer_format_is_refused_with_both_versions() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("FORMAT"), "strata-tsdb 99\n").unwrap();
     let e = Db::open(dir.path(), opts()).err().unwrap();
-    assert!(matches!(e, Error::FormatTooNew { found: 99, supported: 1, .. }), "{e}");
-    assert!(e.to_string().contains("99") && e.to_string().contains("version 1"), "{e}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("FORMAT")).unwrap(), "strata-tsdb 99\n");
+    assert!(
+        matches!(
+            e,
+            Error::FormatTooNew {
+                found: 99,
+                supported: 1,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("99") && e.to_string().contains("version 1"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("FORMAT")).unwrap(),
+        "strata-tsdb 99\n"
+    );
 }
 
 #[test]
@@ -229,12 +284,15 @@ fn background_maintenance_flushes_and_rebuilds() {
     for k in 0..400 {
         let mut app = db.appender();
         for i in 0..20 {
-            app.append_labels(&l(&[("__name__", "bg"), ("i", &i.to_string())]), k * 15_000, 1.0).unwrap();
+            app.append_labels(&l(&[("__name__", "bg"), ("i", &i.to_string())]), k * 15_000, 1.0)
+                .unwrap();
         }
         app.commit().unwrap();
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while (db.stats().chunks_flushed_total < 60 || db.stats().index_tail_series > 0) && std::time::Instant::now() < deadline {
+    while (db.stats().chunks_flushed_total < 60 || db.stats().index_tail_series > 0)
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let st = db.stats();

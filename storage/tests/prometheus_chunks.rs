@@ -49,11 +49,7 @@ const CRC32C_TABLE: [u32; 256] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0x82F6_3B78
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { (c >> 1) ^ 0x82F6_3B78 } else { c >> 1 };
             k += 1;
         }
         table[i] = c;
@@ -110,8 +106,7 @@ fn read_segment(file: &[u8]) -> Vec<RawChunk<'_>> {
     let mut pos = SEGMENT_HEADER_LEN;
     while pos < file.len() {
         let offset = pos;
-        let (len, n) = uvarint(&file[pos..])
-            .unwrap_or_else(|| panic!("chunk at {offset}: bad length uvarint"));
+        let (len, n) = uvarint(&file[pos..]).unwrap_or_else(|| panic!("chunk at {offset}: bad length uvarint"));
         pos += n;
         let len = len as usize;
         assert!(
@@ -149,10 +144,7 @@ fn parse_om(text: &str) -> BTreeMap<LabelSet, Vec<(i64, u64)>> {
         let mut fields = line.rsplitn(3, ' ');
         let (ts, value, head) = match (fields.next(), fields.next(), fields.next()) {
             (Some(t), Some(v), Some(h)) => (t, v, h),
-            _ => panic!(
-                "input.om:{}: expected `series value timestamp`, got {line:?}",
-                i + 1
-            ),
+            _ => panic!("input.om:{}: expected `series value timestamp`, got {line:?}", i + 1),
         };
         assert!(
             !head.contains('\\'),
@@ -318,12 +310,7 @@ fn reencoding_gives_prometheus_bytes() {
                 show(&labels)
             );
         } else {
-            assert_eq!(
-                hex(ours),
-                hex(&prometheus),
-                "{}: ours vs Prometheus's",
-                show(&labels)
-            );
+            assert_eq!(hex(ours), hex(&prometheus), "{}: ours vs Prometheus's", show(&labels));
         }
     }
     assert_eq!(

@@ -210,8 +210,8 @@ mod tests {
     #[test]
     fn documented_series_example_decodes() {
         let value = [
-            0x01, 0x02, 0x08, b'_', b'_', b'n', b'a', b'm', b'e', b'_', b'_', 0x02, b'u', b'p', 0x03, b'j', b'o', b'b', 0x04,
-            b'n', b'o', b'd', b'e', 0x51, 0xbd, 0xaf, 0xc6,
+            0x01, 0x02, 0x08, b'_', b'_', b'n', b'a', b'm', b'e', b'_', b'_', 0x02, b'u', b'p', 0x03, b'j', b'o', b'b',
+            0x04, b'n', b'o', b'd', b'e', 0x51, 0xbd, 0xaf, 0xc6,
         ];
         let labels = Labels::from_pairs(&[("__name__", "up"), ("job", "node")]);
         assert_eq!(decode_series(&value).unwrap(), labels);

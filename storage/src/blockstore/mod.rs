@@ -113,7 +113,11 @@ impl BlockStore {
     }
 
     /// Writes chunks and new series atomically in one batch.
-    pub(crate) fn write(&self, chunks: &[ChunkWrite<'_>], series: &[(SeriesRef, &Labels)]) -> Result<(), BlockStoreError> {
+    pub(crate) fn write(
+        &self,
+        chunks: &[ChunkWrite<'_>],
+        series: &[(SeriesRef, &Labels)],
+    ) -> Result<(), BlockStoreError> {
         let mut batch = WriteBatch::default();
         let (c, s) = (self.cf(CF_CHUNKS), self.cf(CF_SERIES));
         for w in chunks {
@@ -127,7 +131,12 @@ impl BlockStore {
     }
 
     /// Chunks of series `r` that overlap `[mint, maxt]`, oldest first.
-    pub(crate) fn series_chunks(&self, r: SeriesRef, mint: Timestamp, maxt: Timestamp) -> Result<Vec<StoredChunk>, BlockStoreError> {
+    pub(crate) fn series_chunks(
+        &self,
+        r: SeriesRef,
+        mint: Timestamp,
+        maxt: Timestamp,
+    ) -> Result<Vec<StoredChunk>, BlockStoreError> {
         let mut out = Vec::new();
         if mint > maxt {
             return Ok(out);
@@ -147,13 +156,16 @@ impl BlockStore {
             upper.extend_from_slice(&[0xff; 8]);
             upper.push(0xff);
             ro.set_iterate_upper_bound(upper);
-            let it = self.db.iterator_cf_opt(&c, ro, IteratorMode::From(&prefix, rocksdb::Direction::Forward));
+            let it = self
+                .db
+                .iterator_cf_opt(&c, ro, IteratorMode::From(&prefix, rocksdb::Direction::Forward));
             for item in it {
                 let (k, v) = item.map_err(|e| self.rocks(e))?;
                 let Some((_, _, min_t)) = keys::parse_chunk_key(&k) else {
                     return Err(self.corrupt("chunk", &k, "bad key length".into()));
                 };
-                let (enc, max_t, bytes) = keys::decode_chunk(&v).map_err(|e| self.corrupt("chunk", &k, e.to_string()))?;
+                let (enc, max_t, bytes) =
+                    keys::decode_chunk(&v).map_err(|e| self.corrupt("chunk", &k, e.to_string()))?;
                 if enc != ENCODING_XOR {
                     return Err(self.corrupt("chunk", &k, format!("unknown chunk encoding {enc}")));
                 }
@@ -189,7 +201,10 @@ impl BlockStore {
 
     /// Stored series with a ref above `after` (all when `None`), in ref order.
     /// Corrupt entries are logged and skipped.
-    pub(crate) fn all_series_after(&self, after: Option<SeriesRef>) -> Result<Vec<(SeriesRef, Labels)>, BlockStoreError> {
+    pub(crate) fn all_series_after(
+        &self,
+        after: Option<SeriesRef>,
+    ) -> Result<Vec<(SeriesRef, Labels)>, BlockStoreError> {
         let s = self.cf(CF_SERIES);
         let mut out = Vec::new();
         let start = after.map(|r| (r.0.saturating_add(1)).to_be_bytes());
@@ -228,7 +243,9 @@ impl BlockStore {
 
     /// Starts of the oldest and newest blocks holding chunks.
     pub(crate) fn block_bounds(&self) -> Result<Option<(Timestamp, Timestamp)>, BlockStoreError> {
-        let Some(oldest) = self.oldest_block()? else { return Ok(None) };
+        let Some(oldest) = self.oldest_block()? else {
+            return Ok(None);
+        };
         let c = self.cf(CF_CHUNKS);
         let mut it = self.db.iterator_cf(&c, IteratorMode::End);
         let newest = match it.next() {
@@ -280,7 +297,11 @@ impl BlockStore {
     /// Number of chunks (RocksDB's estimate).
     pub(crate) fn estimated_chunks(&self) -> u64 {
         let c = self.cf(CF_CHUNKS);
-        self.db.property_int_value_cf(&c, "rocksdb.estimate-num-keys").ok().flatten().unwrap_or(0)
+        self.db
+            .property_int_value_cf(&c, "rocksdb.estimate-num-keys")
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 
     /// Flushes memtables to SST files.
@@ -294,7 +315,9 @@ impl BlockStore {
     /// Raw access for corruption tests: overwrite one chunk value.
     #[cfg(test)]
     pub(crate) fn put_raw_chunk(&self, block: Timestamp, r: SeriesRef, min_t: Timestamp, v: &[u8]) {
-        self.db.put_cf(&self.cf(CF_CHUNKS), keys::chunk_key(block, r, min_t), v).unwrap();
+        self.db
+            .put_cf(&self.cf(CF_CHUNKS), keys::chunk_key(block, r, min_t), v)
+            .unwrap();
     }
 }
 
@@ -323,9 +346,24 @@ mod tests {
         let l = Labels::from_pairs(&[("a", "1")]);
         bs.write(
             &[
-                ChunkWrite { r: SeriesRef(1), min_t: 10, max_t: 30, bytes: a.bytes() },
-                ChunkWrite { r: SeriesRef(1), min_t: H2 + 10, max_t: H2 + 20, bytes: b.bytes() },
-                ChunkWrite { r: SeriesRef(2), min_t: 15, max_t: 15, bytes: other.bytes() },
+                ChunkWrite {
+                    r: SeriesRef(1),
+                    min_t: 10,
+                    max_t: 30,
+                    bytes: a.bytes(),
+                },
+                ChunkWrite {
+                    r: SeriesRef(1),
+                    min_t: H2 + 10,
+                    max_t: H2 + 20,
+                    bytes: b.bytes(),
+                },
+                ChunkWrite {
+                    r: SeriesRef(2),
+                    min_t: 15,
+                    max_t: 15,
+                    bytes: other.bytes(),
+                },
             ],
             &[(SeriesRef(1), &l)],
         )

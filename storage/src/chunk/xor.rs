@@ -70,7 +70,11 @@ impl XorChunk {
             t: it.t,
             v: it.v,
             t_delta: it.t_delta,
-            leading: if it.total > 1 && it.leading_set { it.leading } else { 0xff },
+            leading: if it.total > 1 && it.leading_set {
+                it.leading
+            } else {
+                0xff
+            },
             trailing: it.trailing,
         })
     }
@@ -377,7 +381,24 @@ mod tests {
         let mut t = 1_000i64;
         let mut d = 15_000i64;
         let mut s = vec![(t, 1.0)];
-        for dod in [0, 1, -1, 8192, -8191, 8193, -8192, 65536, -65535, 65537, 524288, -524287, 524289, -524288, 1 << 40, -(1 << 40)] {
+        for dod in [
+            0,
+            1,
+            -1,
+            8192,
+            -8191,
+            8193,
+            -8192,
+            65536,
+            -65535,
+            65537,
+            524288,
+            -524287,
+            524289,
+            -524288,
+            1 << 40,
+            -(1 << 40),
+        ] {
             d += dod;
             t += d;
             s.push((t, t as f64 * 0.5));

@@ -74,7 +74,10 @@ impl Head {
         let stripe = self.by_hash[(h as usize) & (STRIPES - 1)].lock();
         match stripe.get(&h)? {
             SmallRefs::One(r) => (self.get(*r)?.labels == *labels).then_some(*r),
-            SmallRefs::Many(v) => v.iter().copied().find(|r| self.get(*r).is_some_and(|s| s.labels == *labels)),
+            SmallRefs::Many(v) => v
+                .iter()
+                .copied()
+                .find(|r| self.get(*r).is_some_and(|s| s.labels == *labels)),
         }
     }
 
@@ -87,7 +90,10 @@ impl Head {
         if let Some(refs) = stripe.get(&h) {
             let found = match refs {
                 SmallRefs::One(r) => (self.get(*r).is_some_and(|s| s.labels == *labels)).then_some(*r),
-                SmallRefs::Many(v) => v.iter().copied().find(|r| self.get(*r).is_some_and(|s| s.labels == *labels)),
+                SmallRefs::Many(v) => v
+                    .iter()
+                    .copied()
+                    .find(|r| self.get(*r).is_some_and(|s| s.labels == *labels)),
             };
             if let Some(r) = found {
                 return (r, false);
@@ -119,7 +125,10 @@ impl Head {
         assert!(page_no < MAX_PAGES, "series ref {} beyond the head's capacity", r.0);
         let page = self.pages[page_no].get_or_init(|| (0..PAGE_SIZE).map(|_| OnceLock::new()).collect());
         let labels = self.interner.intern_labels(labels);
-        if page[(r.0 as usize) & (PAGE_SIZE - 1)].set(MemSeries::new(r, labels)).is_ok() {
+        if page[(r.0 as usize) & (PAGE_SIZE - 1)]
+            .set(MemSeries::new(r, labels))
+            .is_ok()
+        {
             self.num_series.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -105,7 +105,10 @@ impl MemSeries {
         // the prediction made when the chunk held a quarter of its target.
         let mut next_at = range_end(min_t, chunk_range);
         if n > SAMPLES_PER_CHUNK / 4 {
-            let t_quarter = chunk.iter().nth(SAMPLES_PER_CHUNK as usize / 4 - 1).map_or(min_t, |s| s.0);
+            let t_quarter = chunk
+                .iter()
+                .nth(SAMPLES_PER_CHUNK as usize / 4 - 1)
+                .map_or(min_t, |s| s.0);
             next_at = compute_chunk_end(min_t, t_quarter, next_at, 4.0);
         }
         let sealed = st.seal_open();
@@ -296,10 +299,18 @@ mod tests {
             b.append(i * 15_000, i as f64, RANGE);
         }
         let (sa, sb) = (a.state.lock(), b.state.lock());
-        let cuts = |st: &SeriesState| st.sealed.iter().map(|c| (c.min_t, c.max_t, c.bytes.to_vec())).collect::<Vec<_>>();
+        let cuts = |st: &SeriesState| {
+            st.sealed
+                .iter()
+                .map(|c| (c.min_t, c.max_t, c.bytes.to_vec()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(cuts(&sa), cuts(&sb));
         assert_eq!(b.latest.load(), a.latest.load());
-        assert!(b.restore_chunk(&bytes, RANGE).is_none(), "an older chunk is not adopted");
+        assert!(
+            b.restore_chunk(&bytes, RANGE).is_none(),
+            "an older chunk is not adopted"
+        );
     }
 
     #[test]

@@ -66,8 +66,7 @@ impl Writer {
     }
 
     fn append(&mut self, frame: &[u8], segment_size: u64) -> Result<(), WalError> {
-        let full =
-            self.size > segment::HEADER_LEN as u64 && self.size + frame.len() as u64 > segment_size;
+        let full = self.size > segment::HEADER_LEN as u64 && self.size + frame.len() as u64 > segment_size;
         if self.file.is_none() || full {
             self.close()?;
             self.index += 1;

@@ -60,10 +60,7 @@ pub(super) fn list(dir: &Path) -> Result<Listing, WalError> {
             l.leftovers.push(path);
         } else if let Some(i) = parse_segment_name(name) {
             l.segments.push((i, path));
-        } else if let Some(i) = name
-            .strip_prefix(CHECKPOINT_PREFIX)
-            .and_then(parse_segment_name)
-        {
+        } else if let Some(i) = name.strip_prefix(CHECKPOINT_PREFIX).and_then(parse_segment_name) {
             l.checkpoints.push((i, path));
         }
     }
@@ -89,9 +86,7 @@ pub(super) fn files_size(dir: &Path) -> Result<u64, WalError> {
     let mut total = 0;
     for entry in fs::read_dir(dir).map_err(|e| WalError::io(dir, "list", e))? {
         let entry = entry.map_err(|e| WalError::io(dir, "list", e))?;
-        let md = entry
-            .metadata()
-            .map_err(|e| WalError::io(entry.path(), "stat", e))?;
+        let md = entry.metadata().map_err(|e| WalError::io(entry.path(), "stat", e))?;
         if md.is_file() {
             total += md.len();
         }

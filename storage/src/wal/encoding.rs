@@ -79,19 +79,13 @@ impl<'a> Reader<'a> {
     /// A little-endian `u64`.
     pub(super) fn u64_le(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         let b = self.take(8, what)?;
-        Ok(u64::from_le_bytes(
-            b.try_into().expect("take returned 8 bytes"),
-        ))
+        Ok(u64::from_le_bytes(b.try_into().expect("take returned 8 bytes")))
     }
 
     /// A count that is about to size a `Vec`: refused if even `min_bytes_each`
     /// per element would not fit in what is left, so damaged data cannot make
     /// the decoder allocate gigabytes.
-    pub(super) fn count(
-        &mut self,
-        min_bytes_each: usize,
-        what: &'static str,
-    ) -> Result<usize, DecodeError> {
+    pub(super) fn count(&mut self, min_bytes_each: usize, what: &'static str) -> Result<usize, DecodeError> {
         let at = self.pos;
         let n = self.uvarint(what)?;
         if n.saturating_mul(min_bytes_each as u64) > self.remaining() as u64 {

@@ -25,9 +25,6 @@
 //!
 //! The byte layout is documented in `docs/format/wal.md`.
 
-// The head, which logs and replays through this module, is not wired in yet.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
-
 mod checkpoint;
 mod dir;
 mod encoding;
@@ -88,9 +85,7 @@ pub enum WalError {
         max: usize,
     },
     /// A checkpoint may only cover closed segments; cut the segment first.
-    #[error(
-        "checkpoint up to segment {upto} would cover the live segment {live}; call cut_segment first"
-    )]
+    #[error("checkpoint up to segment {upto} would cover the live segment {live}; call cut_segment first")]
     CheckpointCoversLiveSegment {
         /// The requested last covered segment.
         upto: u64,

@@ -160,9 +160,7 @@ impl Record {
 /// Appends the payload of `rec` to `out`.
 pub(super) fn encode(rec: &Record, out: &mut Vec<u8>) {
     match rec {
-        Record::Commit { series, samples } => {
-            encode_commit(series.iter().map(|(r, l)| (*r, l)), samples, out)
-        }
+        Record::Commit { series, samples } => encode_commit(series.iter().map(|(r, l)| (*r, l)), samples, out),
         Record::HeadChunk { r, chunk } => {
             out.push(PAYLOAD_VERSION);
             out.push(TYPE_HEAD_CHUNK);
@@ -256,8 +254,7 @@ fn decode_commit(rd: &mut Reader<'_>) -> Result<Record, DecodeError> {
             }
             pairs.push((name, value));
         }
-        let labels =
-            Labels::new(pairs).map_err(|source| DecodeError::BadLabels { series: r, source })?;
+        let labels = Labels::new(pairs).map_err(|source| DecodeError::BadLabels { series: r, source })?;
         series.push((SeriesRef(r), labels));
     }
     let n_samples = rd.count(10, "samples")?;
@@ -269,11 +266,7 @@ fn decode_commit(rd: &mut Reader<'_>) -> Result<Record, DecodeError> {
             let r = base_r.wrapping_add(rd.varint("sample ref")? as u64);
             let t = base_t.wrapping_add(rd.varint("sample time")?);
             let v = f64::from_bits(rd.u64_le("sample value")?);
-            samples.push(RefSample {
-                r: SeriesRef(r),
-                t,
-                v,
-            });
+            samples.push(RefSample { r: SeriesRef(r), t, v });
         }
     }
     Ok(Record::Commit { series, samples })
@@ -295,10 +288,7 @@ pub(super) mod tests {
             },
             Record::Commit {
                 series: vec![
-                    (
-                        SeriesRef(7),
-                        Labels::from_pairs(&[("__name__", "up"), ("job", "node")]),
-                    ),
+                    (SeriesRef(7), Labels::from_pairs(&[("__name__", "up"), ("job", "node")])),
                     (
                         SeriesRef(8),
                         Labels::from_pairs(&[("__name__", "up"), ("job", "ünïcödé ✓")]),
@@ -413,10 +403,7 @@ pub(super) mod tests {
     fn newer_payload_version_is_reported_as_such() {
         assert_eq!(
             decode(&[2, 1, 0, 0]),
-            Err(DecodeError::NewerVersion {
-                found: 2,
-                supported: 1
-            })
+            Err(DecodeError::NewerVersion { found: 2, supported: 1 })
         );
         assert_eq!(decode(&[0]), Err(DecodeError::ZeroVersion));
         assert_eq!(decode(&[1, 9]), Err(DecodeError::UnknownType(9)));
@@ -426,25 +413,13 @@ pub(super) mod tests {
     fn invalid_utf8_and_bad_labels_are_errors() {
         // One series, ref 1, one label whose name is 0xff.
         let bad_utf8 = [1, 1, 1, 2, 1, 1, 0xff, 1, b'x', 0];
-        assert!(matches!(
-            decode(&bad_utf8),
-            Err(DecodeError::InvalidUtf8 { .. })
-        ));
+        assert!(matches!(decode(&bad_utf8), Err(DecodeError::InvalidUtf8 { .. })));
         let dup = [1, 1, 1, 2, 2, 1, b'a', 1, b'x', 1, b'a', 1, b'y', 0];
-        assert!(matches!(
-            decode(&dup),
-            Err(DecodeError::BadLabels { series: 1, .. })
-        ));
+        assert!(matches!(decode(&dup), Err(DecodeError::BadLabels { series: 1, .. })));
         let empty_name = [1, 1, 1, 2, 1, 0, 1, b'x', 0];
-        assert!(matches!(
-            decode(&empty_name),
-            Err(DecodeError::BadLabels { .. })
-        ));
+        assert!(matches!(decode(&empty_name), Err(DecodeError::BadLabels { .. })));
         let empty_value = [1, 1, 1, 2, 1, 1, b'a', 0, 0];
-        assert!(matches!(
-            decode(&empty_value),
-            Err(DecodeError::EmptyLabelValue { .. })
-        ));
+        assert!(matches!(decode(&empty_value), Err(DecodeError::EmptyLabelValue { .. })));
     }
 
     #[test]
@@ -467,8 +442,7 @@ pub(super) mod tests {
     }
 
     fn arb_labels() -> impl Strategy<Value = Labels> {
-        proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{1,8}", 0..5)
-            .prop_map(|m| Labels::new(m).unwrap())
+        proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{1,8}", 0..5).prop_map(|m| Labels::new(m).unwrap())
     }
 
     fn arb_record() -> impl Strategy<Value = Record> {
@@ -487,13 +461,8 @@ pub(super) mod tests {
                     })
                     .collect(),
             });
-        let chunk =
-            (any::<u64>(), proptest::collection::vec(any::<u8>(), 0..64)).prop_map(|(r, chunk)| {
-                Record::HeadChunk {
-                    r: SeriesRef(r),
-                    chunk,
-                }
-            });
+        let chunk = (any::<u64>(), proptest::collection::vec(any::<u8>(), 0..64))
+            .prop_map(|(r, chunk)| Record::HeadChunk { r: SeriesRef(r), chunk });
         prop_oneof![commit, chunk]
     }
 

@@ -90,10 +90,7 @@ mod tests {
         let dest = move_aside(d.path(), &seg, "00000003", &data, &[8..12, 16..20]).unwrap();
         assert_eq!(dest, d.path().join("corrupt/00000003"));
         assert_eq!(fs::read(&dest).unwrap(), data);
-        assert_eq!(
-            fs::read(&seg).unwrap(),
-            [&header()[..], b"AAAABBBB"].concat()
-        );
+        assert_eq!(fs::read(&seg).unwrap(), [&header()[..], b"AAAABBBB"].concat());
         assert!(!d.path().join("00000003.tmp").exists());
     }
 

@@ -64,10 +64,7 @@ enum Source {
 }
 
 /// See [`super::Wal::replay`].
-pub(super) fn replay(
-    wal_dir: &Path,
-    mut visit: impl FnMut(Record),
-) -> Result<ReplayStats, WalError> {
+pub(super) fn replay(wal_dir: &Path, mut visit: impl FnMut(Record)) -> Result<ReplayStats, WalError> {
     let mut stats = ReplayStats::default();
     if !wal_dir.exists() {
         return Ok(stats);
@@ -77,13 +74,7 @@ pub(super) fn replay(
     if let Some((n, cp_dir)) = listing.checkpoints.last() {
         stats.checkpoint = Some(*n);
         for (_, path) in dir::checkpoint_files(cp_dir)? {
-            rd.read(
-                wal_dir,
-                &path,
-                Source::Checkpoint(*n),
-                &mut visit,
-                &mut stats,
-            )?;
+            rd.read(wal_dir, &path, Source::Checkpoint(*n), &mut visit, &mut stats)?;
         }
     }
     let after = stats.checkpoint.unwrap_or(0);
@@ -210,20 +201,12 @@ impl FileReader {
                     break;
                 }
                 Frame::Torn { why } => {
-                    corrupt(
-                        stats,
-                        off,
-                        &format_args!("checkpoint file cut short: {why}"),
-                    );
+                    corrupt(stats, off, &format_args!("checkpoint file cut short: {why}"));
                     damaged = true;
                     break;
                 }
                 Frame::BadLength => {
-                    corrupt(
-                        stats,
-                        off,
-                        &"record length damaged; rest of the file unreadable",
-                    );
+                    corrupt(stats, off, &"record length damaged; rest of the file unreadable");
                     damaged = true;
                     break;
                 }

@@ -94,11 +94,7 @@ pub(super) fn create(path: &Path) -> Result<File, WalError> {
 
 /// Compresses `payload` and writes the whole frame into `frame` (cleared
 /// first), ready for one `write(2)`.
-pub(super) fn encode_frame(
-    enc: &mut snap::raw::Encoder,
-    payload: &[u8],
-    frame: &mut Vec<u8>,
-) -> Result<(), WalError> {
+pub(super) fn encode_frame(enc: &mut snap::raw::Encoder, payload: &[u8], frame: &mut Vec<u8>) -> Result<(), WalError> {
     if payload.len() > MAX_PAYLOAD_LEN {
         return Err(WalError::RecordTooLarge {
             len: payload.len(),
@@ -106,10 +102,7 @@ pub(super) fn encode_frame(
         });
     }
     frame.clear();
-    frame.resize(
-        FRAME_HEADER_LEN + snap::raw::max_compress_len(payload.len()),
-        0,
-    );
+    frame.resize(FRAME_HEADER_LEN + snap::raw::max_compress_len(payload.len()), 0);
     let n = enc
         .compress(payload, &mut frame[FRAME_HEADER_LEN..])
         .expect("output sized by max_compress_len and input within snappy's limit");

@@ -174,11 +174,7 @@ fn records_rotate_across_segments_without_splitting() {
         on_disk += data.len() as u64;
         // Every segment parses to its end: no record was split.
         let ranges = frame_ranges(&data);
-        assert_eq!(
-            ranges.last().map_or(HEADER_LEN, |r| r.end),
-            data.len(),
-            "{f}"
-        );
+        assert_eq!(ranges.last().map_or(HEADER_LEN, |r| r.end), data.len(), "{f}");
         if data.len() as u64 > size {
             assert_eq!(ranges.len(), 1, "{f} is over size with several records");
             oversized += 1;
@@ -377,10 +373,7 @@ fn flipped_byte_mid_segment_skips_that_record_and_moves_the_file_aside() {
     assert_eq!(fs::read(aside).unwrap(), damaged);
     let (again, stats) = replay_all(d.path());
     assert_eq!(again, [commit(1), commit(3), commit(4), commit(5)]);
-    assert_eq!(
-        stats.corrupt_records_skipped + stats.segments_moved_aside,
-        0
-    );
+    assert_eq!(stats.corrupt_records_skipped + stats.segments_moved_aside, 0);
 }
 
 #[test]
@@ -484,8 +477,7 @@ fn damaged_checkpoint_file_is_moved_aside_and_segments_still_replayed() {
     let d = tempfile::tempdir().unwrap();
     let wal = Wal::open(d.path(), opts(1 << 20)).unwrap();
     let upto = wal.cut_segment().unwrap();
-    wal.checkpoint(upto, [commit(1), commit(2)].into_iter())
-        .unwrap();
+    wal.checkpoint(upto, [commit(1), commit(2)].into_iter()).unwrap();
     wal.log(&commit(3)).unwrap();
     drop(wal);
     let cp = d.path().join(checkpoint_name(upto)).join("00000001");
@@ -548,10 +540,7 @@ fn every_single_bit_flip_loses_at_most_the_damaged_record() {
                 continue;
             };
             let Some(hit) = ranges.iter().position(|r| r.contains(&pos)) else {
-                assert!(
-                    got.is_empty(),
-                    "flip in the header at {pos}.{bit} delivered records"
-                );
+                assert!(got.is_empty(), "flip in the header at {pos}.{bit} delivered records");
                 assert_eq!(stats.segments_moved_aside, 1);
                 continue;
             };
@@ -646,15 +635,11 @@ fn concurrent_loggers_lose_nothing() {
         for t in 0..threads {
             let mine: Vec<&Record> = got
                 .iter()
-                .filter(
-                    |r| matches!(r, Record::Commit { series, .. } if series[0].0 .0 / 1000 == t),
-                )
+                .filter(|r| matches!(r, Record::Commit { series, .. } if series[0].0 .0 / 1000 == t))
                 .collect();
             let expect: Vec<&Record> = want
                 .iter()
-                .filter(
-                    |r| matches!(r, Record::Commit { series, .. } if series[0].0 .0 / 1000 == t),
-                )
+                .filter(|r| matches!(r, Record::Commit { series, .. } if series[0].0 .0 / 1000 == t))
                 .collect();
             assert_eq!(mine, expect, "thread {t}");
         }
@@ -692,19 +677,11 @@ fn fixture_records() -> Vec<Record> {
             series: vec![
                 (
                     SeriesRef(1),
-                    Labels::from_pairs(&[
-                        ("__name__", "up"),
-                        ("instance", "a:9100"),
-                        ("job", "node"),
-                    ]),
+                    Labels::from_pairs(&[("__name__", "up"), ("instance", "a:9100"), ("job", "node")]),
                 ),
                 (
                     SeriesRef(2),
-                    Labels::from_pairs(&[
-                        ("__name__", "up"),
-                        ("instance", "b:9100"),
-                        ("job", "node"),
-                    ]),
+                    Labels::from_pairs(&[("__name__", "up"), ("instance", "b:9100"), ("job", "node")]),
                 ),
             ],
             samples: vec![

@@ -206,11 +206,7 @@ impl Wal {
     fn log_with(&self, encode: impl FnOnce(&mut Vec<u8>)) -> Result<(), WalError> {
         let seq = BUFS.with(|b| {
             let mut b = b.borrow_mut();
-            let EncodeBufs {
-                enc,
-                payload,
-                frame,
-            } = &mut *b;
+            let EncodeBufs { enc, payload, frame } = &mut *b;
             payload.clear();
             encode(payload);
             let r = encode_frame(enc, payload, frame).and_then(|()| self.shared.append(frame));
@@ -246,11 +242,7 @@ impl Wal {
     /// older checkpoints. `upto` must be a closed segment (see
     /// [`Wal::cut_segment`]) newer than the existing checkpoint. Appends go on
     /// meanwhile.
-    pub(crate) fn checkpoint(
-        &self,
-        upto: u64,
-        records: impl Iterator<Item = Record>,
-    ) -> Result<(), WalError> {
+    pub(crate) fn checkpoint(&self, upto: u64, records: impl Iterator<Item = Record>) -> Result<(), WalError> {
         let s = &*self.shared;
         let _one_at_a_time = s.checkpoint_lock.lock();
         {
@@ -310,8 +302,7 @@ impl Shared {
     fn append(&self, frame: &[u8]) -> Result<u64, WalError> {
         let mut inner = self.inner.lock();
         inner.check_poisoned(&self.dir)?;
-        let full = inner.size > segment::HEADER_LEN as u64
-            && inner.size + frame.len() as u64 > self.opts.segment_size;
+        let full = inner.size > segment::HEADER_LEN as u64 && inner.size + frame.len() as u64 > self.opts.segment_size;
         if inner.cut_before_next || full {
             self.rotate(&mut inner)?;
         }
@@ -515,11 +506,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let wal = Wal::open(d.path(), WalOptions::default()).unwrap();
         wal.shared.inner.lock().poisoned = Some("fsync: EIO".into());
-        for r in [
-            wal.log(&commit()),
-            wal.sync(),
-            wal.cut_segment().map(|_| ()),
-        ] {
+        for r in [wal.log(&commit()), wal.sync(), wal.cut_segment().map(|_| ())] {
             match r {
                 Err(WalError::Poisoned { path, cause }) => {
                     assert_eq!(path, d.path().join("00000001"));

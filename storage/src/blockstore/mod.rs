@@ -107,9 +107,10 @@ impl BlockStore {
         self.db.cf_handle(name).expect("column families are created at open")
     }
 
-    /// Start of the block that holds time `t`.
+    /// Start of the block that holds time `t` (saturating at the far past,
+    /// so a query from `i64::MIN` does not overflow).
     pub(crate) fn block_start(&self, t: Timestamp) -> Timestamp {
-        t.div_euclid(self.block_range) * self.block_range
+        t.saturating_sub(t.rem_euclid(self.block_range))
     }
 
     /// Writes chunks and new series atomically in one batch.

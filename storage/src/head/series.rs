@@ -207,7 +207,7 @@ impl SeriesState {
 /// End of the chunk range containing `t`: `(t / width) * width + width`,
 /// with floor division so negative times behave.
 pub(crate) fn range_end(t: Timestamp, width: i64) -> Timestamp {
-    t.div_euclid(width) * width + width
+    t.saturating_sub(t.rem_euclid(width)).saturating_add(width)
 }
 
 /// Prometheus's `computeChunkEndTime`: when a chunk holds a quarter of its
@@ -307,6 +307,7 @@ mod tests {
         };
         assert_eq!(cuts(&sa), cuts(&sb));
         assert_eq!(b.latest.load(), a.latest.load());
+        drop((sa, sb));
         assert!(
             b.restore_chunk(&bytes, RANGE).is_none(),
             "an older chunk is not adopted"

@@ -59,7 +59,7 @@ fn value(i: usize, k: i64, prev: f64, rng: &mut Rng) -> f64 {
         0 => ((prev + (rng.next() % 1500) as f64 / 100.0) * 100.0).round() / 100.0,
         // Available memory: mostly unchanged, sometimes moves by pages.
         1 => {
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 prev + ((rng.next() % 512) as f64 - 256.0) * 4096.0
             } else {
                 prev

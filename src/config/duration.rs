@@ -85,7 +85,7 @@ impl fmt::Display for PromDuration {
         }
         for (unit, mult) in UNITS {
             // Prometheus prints years and weeks only when they divide exactly.
-            if (unit == "y" || unit == "w") && ms % mult != 0 {
+            if (unit == "y" || unit == "w") && !ms.is_multiple_of(mult) {
                 continue;
             }
             if ms >= mult {

@@ -208,17 +208,6 @@ pub(crate) struct Interner {
 }
 
 impl Interner {
-    /// Returns the shared copy of `s`, adding it if new.
-    pub(crate) fn intern(&self, s: &str) -> Arc<str> {
-        let mut set = self.set.lock();
-        if let Some(a) = set.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        set.insert(a.clone());
-        a
-    }
-
     /// A copy of `labels` whose strings are the interned ones.
     pub(crate) fn intern_labels(&self, labels: &Labels) -> Labels {
         let mut set = self.set.lock();

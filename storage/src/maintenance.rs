@@ -266,7 +266,7 @@ fn retention(inner: &Inner) -> Result<(), Error> {
 pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Counters) -> Result<ReplayStats, Error> {
     // WAL refs of label sets the head already had under another ref.
     let mut remap: HashMap<SeriesRef, SeriesRef> = HashMap::new();
-    let mut append = |r: SeriesRef, t: i64, v: f64, remap: &HashMap<SeriesRef, SeriesRef>| {
+    let append = |r: SeriesRef, t: i64, v: f64, remap: &HashMap<SeriesRef, SeriesRef>| {
         let r = remap.get(&r).copied().unwrap_or(r);
         match head.get(r) {
             Some(s) => {
@@ -328,6 +328,6 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
     })?;
     counters
         .wal_replay_corrupt
-        .fetch_add(stats.corrupt_records_skipped as u64, Ordering::Relaxed);
+        .fetch_add(stats.corrupt_records_skipped, Ordering::Relaxed);
     Ok(stats)
 }

@@ -13,10 +13,6 @@ impl BitWriter {
         BitWriter { free }
     }
 
-    pub(crate) fn free(&self) -> u8 {
-        self.free
-    }
-
     #[inline]
     pub(crate) fn write_bit(&mut self, buf: &mut Vec<u8>, bit: bool) {
         if self.free == 0 {

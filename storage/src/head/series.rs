@@ -135,14 +135,6 @@ impl MemSeries {
             _ => AppendOutcome::Appended { chunk_cut: false },
         }
     }
-
-    /// Heap bytes held by this series (labels not shared, chunks, itself).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        let st = self.state.lock();
-        std::mem::size_of::<MemSeries>()
-            + st.open.as_ref().map_or(0, |o| o.chunk.heap_bytes())
-            + st.sealed.iter().map(|c| c.bytes.len() + 32).sum::<usize>()
-    }
 }
 
 impl SeriesState {

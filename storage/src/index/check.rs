@@ -198,7 +198,8 @@ fn check_series_bytes(s: &[u8]) -> Result<(u32, usize, usize), String> {
     let data_len = s.len() - data_at;
     let mut prev = 0usize;
     for (i, end) in ends.chunks_exact(4).map(|e| u32_at(e, 0) as usize).enumerate() {
-        let ok = end <= data_len && end >= prev + SERIES_REF_LEN && (end - prev - SERIES_REF_LEN) % PAIR_LEN == 0;
+        let ok =
+            end <= data_len && end >= prev + SERIES_REF_LEN && (end - prev - SERIES_REF_LEN).is_multiple_of(PAIR_LEN);
         if !ok {
             return Err(format!("series {i} spans bytes {prev}..{end} of {data_len}"));
         }

@@ -8,7 +8,7 @@ use crate::SeriesRef;
 /// A part of a segment file, named in [`IndexError::Corrupt`] so that a report
 /// points at the bytes that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Section {
+pub enum Section {
     /// Magic and version byte at the start of the file.
     Header,
     /// Distinct label strings, sorted.

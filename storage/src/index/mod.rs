@@ -173,6 +173,8 @@ impl Index {
     }
 
     /// The label set of series `r`.
+    #[cfg(test)]
+    #[cfg(test)]
     pub(crate) fn labels(&self, r: SeriesRef) -> Option<Labels> {
         let st = self.state.read();
         if let Some(l) = st.tail.labels(r) {

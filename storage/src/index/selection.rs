@@ -44,6 +44,7 @@ impl Selection {
     }
 
     /// True when nothing matched.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -160,6 +161,7 @@ impl<'a> LabelsView<'a> {
     }
 
     /// Number of pairs.
+    #[cfg(test)]
     pub(crate) fn len(self) -> usize {
         self.iter().len()
     }

@@ -36,6 +36,7 @@ impl Tail {
     }
 
     /// The label set of `r`.
+    #[cfg(test)]
     pub(super) fn labels(&self, r: SeriesRef) -> Option<&Labels> {
         self.by_ref.get(&r)
     }

@@ -184,6 +184,7 @@ impl Wal {
     /// file (a process crash cannot lose it). With a zero `sync_interval` it
     /// is also fsynced; otherwise the background syncer does that within
     /// the interval. Starts a new segment first if this one is full.
+    #[cfg(test)]
     pub(crate) fn log(&self, rec: &Record) -> Result<(), WalError> {
         self.log_with(|out| record::encode(rec, out))
     }
@@ -279,6 +280,7 @@ impl Wal {
     }
 
     /// Index of the segment being written.
+    #[cfg(test)]
     pub(crate) fn current_segment(&self) -> u64 {
         self.shared.inner.lock().index
     }

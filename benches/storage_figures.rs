@@ -112,6 +112,21 @@ fn bytes_per_sample() {
     );
 }
 
+/// Prints the rate of `Db::latest` over every series, twice (cold, warm).
+fn latest_rate(db: &Db, since: i64, index: &str) {
+    let m = [Matcher::equal("job", "node")];
+    for _ in 0..2 {
+        let s = Instant::now();
+        let latest = db.latest(&m, since, i64::MAX).unwrap();
+        let count = latest.iter().filter(|x| x.t > 0).count();
+        let el = s.elapsed();
+        println!(
+            "Db::latest over {count} series ({index}): {:.1} M series/s",
+            count as f64 / el.as_secs_f64() / 1e6
+        );
+    }
+}
+
 fn million_series(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let before = allocated();
@@ -149,28 +164,9 @@ fn million_series(n: usize) {
         (after - base) as f64 / n as f64,
         (base - before) / 1024
     );
-    let m = [Matcher::equal("job", "node")];
-    for _ in 0..2 {
-        let s = Instant::now();
-        let latest = db.latest(&m, t0, i64::MAX).unwrap();
-        let count = latest.iter().filter(|x| x.t > 0).count();
-        let el = s.elapsed();
-        println!(
-            "Db::latest over {count} series (tail index): {:.1} M series/s",
-            count as f64 / el.as_secs_f64() / 1e6
-        );
-    }
+    latest_rate(&db, t0, "tail index");
     db.rebuild_index().unwrap();
-    for _ in 0..2 {
-        let s = Instant::now();
-        let latest = db.latest(&m, t0, i64::MAX).unwrap();
-        let count = latest.iter().filter(|x| x.t > 0).count();
-        let el = s.elapsed();
-        println!(
-            "Db::latest over {count} series (mapped segment): {:.1} M series/s",
-            count as f64 / el.as_secs_f64() / 1e6
-        );
-    }
+    latest_rate(&db, t0, "mapped segment");
     let s = Instant::now();
     db.checkpoint().unwrap();
     println!("checkpoint of {n} series: {:.2} s", s.elapsed().as_secs_f64());

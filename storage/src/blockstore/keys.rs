@@ -1,5 +1,6 @@
 //! Byte layouts of the block store's keys and values (docs/format/blockstore.md).
 
+use crate::wal::put_uvarint;
 use crate::{Label, Labels, SeriesRef, Timestamp};
 
 /// Version byte leading every chunk and series value.
@@ -102,14 +103,6 @@ pub(crate) fn decode_chunk(v: &[u8]) -> Result<(u8, Timestamp, &[u8]), ValueErro
     }
     let max_t = unorder_i64(u64::from_be_bytes(b[1..9].try_into().expect("8 bytes")));
     Ok((b[0], max_t, &b[9..]))
-}
-
-fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        b.push(x as u8 | 0x80);
-        x >>= 7;
-    }
-    b.push(x as u8);
 }
 
 fn get_uvarint(b: &mut &[u8]) -> Option<u64> {

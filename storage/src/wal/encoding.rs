@@ -5,7 +5,7 @@
 use super::record::DecodeError;
 
 /// Appends `x` as an unsigned LEB128 varint (1–10 bytes).
-pub(super) fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
     while x >= 0x80 {
         out.push(x as u8 | 0x80);
         x >>= 7;

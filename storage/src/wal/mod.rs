@@ -40,6 +40,7 @@ mod tests;
 use std::io;
 use std::path::PathBuf;
 
+pub(crate) use encoding::put_uvarint;
 pub(crate) use record::{Record, RefSample};
 pub(crate) use replay::ReplayStats;
 pub(crate) use writer::{Wal, WalOptions};

@@ -140,7 +140,7 @@ pub(super) fn render(st: &AppState) -> String {
 
 fn storage(out: &mut String, s: &strata_storage::Stats) {
     let opt = |v: Option<i64>| v.map_or(0.0, |t| t as f64);
-    let rows: [(&str, &str, &str, f64); 24] = [
+    let rows: [(&str, &str, &str, f64); 25] = [
         (
             "strata_tsdb_head_series",
             "gauge",
@@ -242,6 +242,12 @@ fn storage(out: &mut String, s: &strata_storage::Stats) {
             "counter",
             "Corrupt WAL records skipped at open.",
             s.wal_corrupt_records_total as f64,
+        ),
+        (
+            "strata_tsdb_wal_replay_unknown_series_total",
+            "counter",
+            "WAL samples dropped at open because no record named their series.",
+            s.wal_replay_unknown_series_total as f64,
         ),
         (
             "strata_tsdb_wal_bytes",

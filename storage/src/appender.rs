@@ -137,7 +137,12 @@ impl Appender {
             return Ok(st);
         }
         let inner = self.inner.clone();
-        inner.wal.log_commit(&self.series, &self.samples)?;
+        let _applying = inner.commit_gate.read();
+        if let Err(e) = inner.wal.log_commit(&self.series, &self.samples) {
+            self.samples.clear();
+            return Err(e.into());
+        }
+        self.series.clear();
         let c = &inner.counters;
         for s in &self.samples {
             let Some(ms) = inner.head.get(s.r) else {
@@ -159,13 +164,25 @@ impl Appender {
         c.samples_appended.fetch_add(st.appended as u64, Ordering::Relaxed);
         c.commits.fetch_add(1, Ordering::Relaxed);
         self.samples.clear();
-        self.series.clear();
         Ok(st)
     }
 
-    /// Discards the batch. Series it created stay known (empty), as in Prometheus.
-    pub fn rollback(mut self) {
-        self.samples.clear();
-        self.series.clear();
+    /// Discards the batch. Series it created stay in the head (empty), as in
+    /// Prometheus, so their records still go to the WAL: another appender may
+    /// already be logging samples for them.
+    pub fn rollback(self) {
+        drop(self)
+    }
+}
+
+impl Drop for Appender {
+    /// An appender dropped without commit is rolled back: see [`Appender::rollback`].
+    fn drop(&mut self) {
+        if self.series.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.wal.log_commit(&self.series, &[]) {
+            tracing::error!(error = %e, series = self.series.len(), "logging the series of a rolled-back batch");
+        }
     }
 }

@@ -70,6 +70,11 @@ pub(crate) struct Inner {
     pub(crate) index: Index,
     /// Series created since the last flush, to be written to the series column family.
     pub(crate) new_series: Mutex<Vec<SeriesRef>>,
+    /// Held shared by a commit from its WAL write until its samples are in
+    /// the head, and exclusively by a checkpoint while it cuts the segment:
+    /// so every record in a segment a checkpoint covers is in the head
+    /// snapshot that replaces it.
+    pub(crate) commit_gate: parking_lot::RwLock<()>,
     pub(crate) counters: Counters,
     /// Serialises maintenance passes (background thread and explicit calls).
     pub(crate) maintenance: Mutex<crate::maintenance::State>,
@@ -188,6 +193,7 @@ impl Db {
             blocks,
             index,
             new_series: Mutex::new(new_series),
+            commit_gate: parking_lot::RwLock::new(()),
             counters,
             maintenance: Mutex::new(crate::maintenance::State::default()),
             _lock: lock,
@@ -306,6 +312,7 @@ impl Db {
             index_rebuild_failures_total: l(&c.index_rebuild_failures),
             retention_deletions_total: l(&c.retention_deletions),
             wal_corrupt_records_total: l(&c.wal_replay_corrupt),
+            wal_replay_unknown_series_total: l(&c.wal_replay_unknown_series),
             wal_bytes: i.wal.size_bytes(),
             wal_segments: i.wal.segment_count() as u64,
             block_store_bytes: i.blocks.size_bytes(),

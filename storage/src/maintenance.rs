@@ -159,7 +159,12 @@ fn checkpoint_locked(inner: &Inner) -> Result<(), Error> {
             }
         });
     }
-    let upto = inner.wal.cut_segment()?;
+    // Commits in flight finish applying to the head before the cut; later
+    // ones log to the new segment, which the checkpoint does not cover.
+    let upto = {
+        let _no_commit_in_flight = inner.commit_gate.write();
+        inner.wal.cut_segment()?
+    };
     flush(inner)?;
     let result = inner.wal.checkpoint(upto, checkpoint_records(head));
     match &result {
@@ -266,17 +271,23 @@ fn retention(inner: &Inner) -> Result<(), Error> {
 pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Counters) -> Result<ReplayStats, Error> {
     // WAL refs of label sets the head already had under another ref.
     let mut remap: HashMap<SeriesRef, SeriesRef> = HashMap::new();
-    let append = |r: SeriesRef, t: i64, v: f64, remap: &HashMap<SeriesRef, SeriesRef>| {
+    // Samples whose series record comes later in the log: a concurrent
+    // appender that created the series had not logged it yet.
+    let mut early: HashMap<SeriesRef, Vec<(i64, f64)>> = HashMap::new();
+    let apply = |s: &crate::head::MemSeries, t: i64, v: f64| {
+        if let crate::head::AppendOutcome::Appended { .. } = head.append(s, t, v) {
+            head.update_bounds(t, t);
+        }
+    };
+    let append = |r: SeriesRef,
+                  t: i64,
+                  v: f64,
+                  remap: &HashMap<SeriesRef, SeriesRef>,
+                  early: &mut HashMap<SeriesRef, Vec<(i64, f64)>>| {
         let r = remap.get(&r).copied().unwrap_or(r);
         match head.get(r) {
-            Some(s) => {
-                if let crate::head::AppendOutcome::Appended { .. } = head.append(s, t, v) {
-                    head.update_bounds(t, t);
-                }
-            }
-            None => {
-                counters.wal_replay_unknown_series.fetch_add(1, Ordering::Relaxed);
-            }
+            Some(s) => apply(s, t, v),
+            None => early.entry(r).or_default().push((t, v)),
         }
     };
     let stats = Wal::replay(dir, |rec| match rec {
@@ -289,9 +300,15 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
                     // Ignored by the index when it already has this ref.
                     index.add(r, l);
                 }
+                if let Some(pending) = early.remove(&r) {
+                    let s = head.get(got).expect("just created");
+                    for (t, v) in pending {
+                        apply(s, t, v);
+                    }
+                }
             }
             for s in samples {
-                append(s.r, s.t, s.v, &remap);
+                append(s.r, s.t, s.v, &remap, &mut early);
             }
         }
         Record::HeadChunk { r, chunk } => {
@@ -312,7 +329,7 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
             match XorIter::new(&chunk) {
                 Ok(mut it) => {
                     for (t, v) in it.by_ref() {
-                        append(r, t, v, &remap);
+                        append(r, t, v, &remap, &mut early);
                     }
                     if let Some(e) = it.err() {
                         tracing::warn!(series = r.0, error = %e, "checkpoint chunk is corrupt; kept its readable samples");
@@ -326,6 +343,17 @@ pub(crate) fn replay_wal(dir: &Path, head: &Head, index: &Index, counters: &Coun
             }
         }
     })?;
+    let unknown: usize = early.values().map(Vec::len).sum();
+    if unknown > 0 {
+        tracing::warn!(
+            samples = unknown,
+            series = early.len(),
+            "WAL replay: samples of series the log never names were dropped"
+        );
+        counters
+            .wal_replay_unknown_series
+            .fetch_add(unknown as u64, Ordering::Relaxed);
+    }
     counters
         .wal_replay_corrupt
         .fetch_add(stats.corrupt_records_skipped, Ordering::Relaxed);

@@ -60,6 +60,8 @@ pub struct Stats {
     pub retention_deletions_total: u64,
     /// Corrupt WAL records skipped at the last open.
     pub wal_corrupt_records_total: u64,
+    /// WAL samples dropped at the last open because no record named their series.
+    pub wal_replay_unknown_series_total: u64,
     /// Bytes of WAL segments and checkpoints.
     pub wal_bytes: u64,
     /// WAL segment files.

@@ -110,6 +110,68 @@ fn rollback_discards_the_batch() {
 }
 
 #[test]
+fn series_of_a_rolled_back_batch_survive_a_restart_with_later_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = l(&[("__name__", "up"), ("job", "a")]);
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        // The batch that created the series is refused; the series stays.
+        let mut app = db.appender();
+        app.append_labels(&labels, 1_000, 1.0).unwrap();
+        app.rollback();
+        // A later batch finds it in the head and only logs samples.
+        let mut app = db.appender();
+        app.append_labels(&labels, 2_000, 2.0).unwrap();
+        app.commit().unwrap();
+        // Dropped without commit: a rollback too.
+        let mut app = db.appender();
+        app.append_labels(&l(&[("__name__", "up"), ("job", "b")]), 2_000, 1.0)
+            .unwrap();
+        drop(app);
+        let mut app = db.appender();
+        app.append_labels(&l(&[("__name__", "up"), ("job", "b")]), 3_000, 3.0)
+            .unwrap();
+        app.commit().unwrap();
+        db.close().unwrap();
+    }
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(
+        samples(&db, &[Matcher::equal("__name__", "up")]),
+        vec![
+            (r#"{__name__="up", job="a"}"#.to_string(), vec![(2_000, 2.0)]),
+            (r#"{__name__="up", job="b"}"#.to_string(), vec![(3_000, 3.0)]),
+        ]
+    );
+    assert_eq!(db.stats().wal_replay_unknown_series_total, 0);
+}
+
+#[test]
+fn samples_logged_before_their_series_record_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = l(&[("__name__", "up"), ("job", "a")]);
+    {
+        let db = Db::open(dir.path(), opts()).unwrap();
+        // The creator has not committed yet when another batch for the same
+        // series commits: the WAL holds samples before the series record.
+        let mut creator = db.appender();
+        creator.append_labels(&labels, 1_000, 1.0).unwrap();
+        let mut other = db.appender();
+        other.append_labels(&labels, 2_000, 2.0).unwrap();
+        other.commit().unwrap();
+        creator.commit().unwrap();
+        db.close().unwrap();
+    }
+    let db = Db::open(dir.path(), opts()).unwrap();
+    // The creator's sample lost the race at commit (older than the newest);
+    // the other batch's sample must not be lost on replay.
+    assert_eq!(
+        samples(&db, &[Matcher::equal("job", "a")]),
+        vec![(r#"{__name__="up", job="a"}"#.to_string(), vec![(2_000, 2.0)])]
+    );
+    assert_eq!(db.stats().wal_replay_unknown_series_total, 0);
+}
+
+#[test]
 fn restart_replays_the_wal_and_checkpoints_keep_everything() {
     let dir = tempfile::tempdir().unwrap();
     let series: Vec<Labels> = (0..50)

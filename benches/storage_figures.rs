@@ -15,6 +15,13 @@ fn allocated() -> u64 {
     tikv_jemalloc_ctl::stats::allocated::read().unwrap() as u64
 }
 
+/// Resident set size from /proc (0 where unavailable).
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
 fn opts() -> Options {
     Options {
         maintenance_interval: None,
@@ -80,34 +87,188 @@ fn value(i: usize, k: i64, prev: f64, rng: &mut Rng) -> f64 {
     }
 }
 
+/// One series of the node_exporter data set: how it moves per 15 s scrape,
+/// learnt from two real scrapes of node_exporter 1.5 taken 15 s apart
+/// (`benches/data/node_exporter/`, see the README there).
+struct Model {
+    labels: Vec<(String, String)>,
+    first: f64,
+    /// Change seen between the two scrapes; zero for a constant series.
+    delta: f64,
+    /// Counters only grow; gauges walk both ways.
+    counter: bool,
+    /// Values keep the precision the exporter writes them with.
+    round: Rounding,
+}
+
+#[derive(Clone, Copy)]
+enum Rounding {
+    Decimals(i32),
+    /// Integers that are multiples of this (memory figures are in pages).
+    Multiple(f64),
+}
+
+impl Rounding {
+    fn of(texts: [&str; 2], values: [f64; 2]) -> Rounding {
+        if values.iter().all(|v| v.fract() == 0.0) {
+            let mut g = 4096.0;
+            while g > 1.0 && values.iter().any(|v| v % g != 0.0) {
+                g /= 2.0;
+            }
+            return Rounding::Multiple(g);
+        }
+        let decimals = texts
+            .iter()
+            .filter(|t| !t.contains('e'))
+            .map(|t| t.split_once('.').map_or(0, |(_, f)| f.len()))
+            .max()
+            .unwrap_or(6);
+        Rounding::Decimals(decimals.min(6) as i32)
+    }
+
+    fn apply(self, v: f64) -> f64 {
+        match self {
+            Rounding::Decimals(d) => {
+                let p = 10f64.powi(d);
+                (v * p).round() / p
+            }
+            Rounding::Multiple(g) => (v / g).round() * g,
+        }
+    }
+}
+
+/// `name{a="b",…}` into label pairs (the exporter's escapes: `\\`, `\"`, `\n`).
+fn parse_series(key: &str) -> Vec<(String, String)> {
+    let (name, rest) = key.split_once('{').unwrap_or((key, ""));
+    let mut out = vec![("__name__".to_string(), name.to_string())];
+    let mut chars = rest.trim_end_matches('}').chars().peekable();
+    while chars.peek().is_some() {
+        let lname: String = chars.by_ref().take_while(|&c| c != '=').collect();
+        assert_eq!(chars.next(), Some('"'), "label {lname} of {key}");
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(e) => value.push(e),
+                    None => break,
+                },
+                '"' => break,
+                c => value.push(c),
+            }
+        }
+        if chars.peek() == Some(&',') {
+            chars.next();
+        }
+        out.push((lname.trim().to_string(), value));
+    }
+    out
+}
+
+fn node_exporter_models() -> Vec<Model> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/node_exporter");
+    let read = |f: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(format!("{dir}/{f}"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    };
+    let later: std::collections::HashMap<String, String> = read("scrape-15s.prom").into_iter().collect();
+    read("scrape-0s.prom")
+        .into_iter()
+        .filter_map(|(key, t0)| {
+            let t1 = later.get(&key)?;
+            let (v0, v1): (f64, f64) = (t0.parse().ok()?, t1.parse().ok()?);
+            let name = key.split('{').next().unwrap();
+            Some(Model {
+                labels: parse_series(&key),
+                first: v0,
+                delta: v1 - v0,
+                counter: ["_total", "_count", "_sum"].iter().any(|s| name.ends_with(s)),
+                round: Rounding::of([&t0, t1], [v0, v1]),
+            })
+        })
+        .collect()
+}
+
+/// Uniform in [0, 1).
+fn unit(rng: &mut Rng) -> f64 {
+    (rng.next() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Bytes per sample of the XOR chunks holding 2 h of 15 s scrapes of
+/// several node_exporter hosts. Each host's series move like the measured
+/// ones (a changing counter grows by 0.5–1.5× its measured step, a changing
+/// gauge walks ±1×; constants stay constant), and scrape timestamps are
+/// exactly 15 s apart except one scrape in 20 that lands 3–30 ms late, as
+/// Prometheus's 2 ms timestamp tolerance leaves them.
 fn bytes_per_sample() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), opts()).unwrap();
-    let n_series = 2_000;
-    let n_samples = 720; // 3 h at 15 s
+    let models = node_exporter_models();
+    let (hosts, scrapes) = (5usize, 480i64);
     let mut rng = Rng(7);
-    let mut app = db.appender();
-    let refs: Vec<SeriesRef> = (0..n_series).map(|i| app.series_ref(&labels(i))).collect();
-    app.commit().unwrap();
-    let mut vals: Vec<f64> = (0..n_series).map(|i| 1e9 + (i * 1000) as f64).collect();
     let t0 = 1_700_000_000_000i64 - 1_700_000_000_000 % 7_200_000;
-    for k in 0..n_samples {
+    for h in 0..hosts {
         let mut app = db.appender();
-        for (i, &r) in refs.iter().enumerate() {
-            vals[i] = value(i, k, vals[i], &mut rng);
-            let jitter = (rng.next() % 20) as i64 - 10;
-            app.append(r, t0 + k * 15_000 + jitter, vals[i]).unwrap();
-        }
+        let refs: Vec<SeriesRef> = models
+            .iter()
+            .map(|m| {
+                let mut l = m.labels.clone();
+                l.push(("instance".into(), format!("host-{h:03}.dc1.example.com:9100")));
+                l.push(("job".into(), "node".into()));
+                app.series_ref(&Labels::new(l).unwrap())
+            })
+            .collect();
         app.commit().unwrap();
+        let mut vals: Vec<f64> = models
+            .iter()
+            .map(|m| {
+                if m.delta == 0.0 {
+                    m.first
+                } else {
+                    m.round.apply(m.first * (0.8 + 0.4 * unit(&mut rng)))
+                }
+            })
+            .collect();
+        let mut t = t0 + h as i64 * 1_234;
+        for _ in 0..scrapes {
+            let mut app = db.appender();
+            for (i, m) in models.iter().enumerate() {
+                if m.delta != 0.0 {
+                    let step = if m.counter {
+                        m.delta.abs() * (0.5 + unit(&mut rng))
+                    } else {
+                        m.delta.abs() * (2.0 * unit(&mut rng) - 1.0)
+                    };
+                    vals[i] = m.round.apply((vals[i] + step).max(0.0));
+                }
+                app.append(refs[i], t, vals[i]).unwrap();
+            }
+            app.commit().unwrap();
+            t += 15_000;
+            if rng.next().is_multiple_of(20) {
+                t += 3 + (rng.next() % 28) as i64;
+            }
+        }
     }
     let q = db.querier(i64::MIN, i64::MAX);
-    let (mut bytes, mut samples) = (0usize, 0usize);
+    let (mut bytes, mut samples, mut series) = (0usize, 0usize, 0usize);
     for s in q.select(&[Matcher::equal("job", "node")]).unwrap() {
         bytes += s.chunk_bytes();
         samples += s.samples().count();
+        series += 1;
     }
+    let constant = models.iter().filter(|m| m.delta == 0.0).count();
     println!(
-        "bytes/sample (XOR chunks, node_exporter-like, {samples} samples in {n_series} series): {:.3}",
+        "bytes/sample (XOR chunks, node_exporter data set: {samples} samples, {series} series, \
+         {constant} of {} series per host constant): {:.3}",
+        models.len(),
         bytes as f64 / samples as f64
     );
 }
@@ -160,12 +321,23 @@ fn million_series(n: usize) {
         (n * per_series as usize) as f64 / ingest.as_secs_f64() / 1e6
     );
     println!(
-        "head memory per active series (jemalloc allocated, labels+index tail+open chunk of {per_series} samples): {:.0} bytes (db baseline {} KiB)",
+        "memory per series right after ingest, all {n} series still in the index tail: {:.0} bytes \
+         (jemalloc allocated; db baseline {} KiB)",
         (after - base) as f64 / n as f64,
         (base - before) / 1024
     );
     latest_rate(&db, t0, "tail index");
+    // What a running server holds: the background pass has written the new
+    // series to the block store and folded the tail into a mapped segment.
     db.rebuild_index().unwrap();
+    db.maintain();
+    let steady = allocated();
+    println!(
+        "memory per active series, steady state (labels, hash map, slab, open chunk of {per_series} \
+         samples, RocksDB memtables; jemalloc allocated): {:.0} bytes; process RSS {} MiB",
+        (steady - base) as f64 / n as f64,
+        rss_bytes() >> 20
+    );
     latest_rate(&db, t0, "mapped segment");
     let s = Instant::now();
     db.checkpoint().unwrap();

@@ -66,7 +66,9 @@ impl GzipEncoder {
                 out.reserve(src.len() / 4 + 4096);
             }
             let (in_before, out_before) = (self.deflate.total_in(), self.deflate.total_out());
-            let status = self.deflate.compress_vec(&src[consumed..], out, FlushCompress::Finish)?;
+            let status = self
+                .deflate
+                .compress_vec(&src[consumed..], out, FlushCompress::Finish)?;
             consumed += (self.deflate.total_in() - in_before) as usize;
             if status == Status::StreamEnd {
                 break;
@@ -117,7 +119,9 @@ mod tests {
             let src: Vec<u8> = (0..n).map(|i| b"node_cpu 12.5\n"[i % 14]).collect();
             enc.encode(&src, &mut out).expect("compresses");
             let mut back = Vec::new();
-            flate2::read::GzDecoder::new(&out[..]).read_to_end(&mut back).expect("valid gzip");
+            flate2::read::GzDecoder::new(&out[..])
+                .read_to_end(&mut back)
+                .expect("valid gzip");
             assert_eq!(back, src, "round trip of {n} bytes");
         }
     }

@@ -22,7 +22,13 @@ pub(crate) enum Model {
     /// Grows by a uniform random whole number of ticks in `[0, 2 × mean]` each scrape.
     Counter { start: f64, mean_inc: f64, div: f64 },
     /// A random walk of at least one tick per scrape, reflected inside `[lo, hi]`.
-    Gauge { start: f64, lo: f64, hi: f64, step: f64, div: f64 },
+    Gauge {
+        start: f64,
+        lo: f64,
+        hi: f64,
+        step: f64,
+        div: f64,
+    },
     /// Never changes.
     Constant { value: f64 },
     /// A classic histogram; observations follow a log-logistic law around `median`. Lines: one
@@ -145,7 +151,10 @@ impl Layout {
             b.commit(vec![gauge(
                 "node_hwmon_temp_celsius",
                 "Hardware monitor for temperature (input)",
-                &[("chip", "platform_coretemp_0".into()), ("sensor", format!("temp{}", sensor + 1))],
+                &[
+                    ("chip", "platform_coretemp_0".into()),
+                    ("sensor", format!("temp{}", sensor + 1)),
+                ],
                 45.0,
                 30.0,
                 90.0,
@@ -214,7 +223,11 @@ impl Builder {
         let mut lines = Vec::with_capacity(self.used);
         for (name, f) in self.families {
             let kind = f.kind.unwrap_or(Kind::Gauge);
-            let header = format!("# HELP {name} {}\n# TYPE {name} {}\n", escape_help(f.help), kind.as_str());
+            let header = format!(
+                "# HELP {name} {}\n# TYPE {name} {}\n",
+                escape_help(f.help),
+                kind.as_str()
+            );
             let first_unit = units.len();
             for (mut labels, model) in f.metrics {
                 labels.sort_by(|a, b| a.0.cmp(b.0));
@@ -415,7 +428,7 @@ fn core_units() -> Vec<Pending> {
         gauge("node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", none, 0.0, 0.0, 8.0, 1.0, 1.0),
         gauge("node_nf_conntrack_entries", "Number of currently allocated flow entries for connection tracking.", none, 1800.0, 200.0, 60000.0, 40.0, 1.0),
         gauge("node_filefd_allocated", "File descriptor statistics: allocated.", none, 3200.0, 1000.0, 20000.0, 20.0, 1.0),
-        constant("node_filefd_maximum", "File descriptor statistics: maximum.", none, 9.2233720368547758e18),
+        constant("node_filefd_maximum", "File descriptor statistics: maximum.", none, 9.223_372_036_854_776e18),
         constant(
             "node_uname_info",
             "Labeled system information as provided by the uname system call.",
@@ -453,7 +466,16 @@ fn core_units() -> Vec<Pending> {
         ("node_memory_dirty_bytes", 0.01 * GIB),
         ("node_memory_slab_bytes", 2.0 * GIB),
     ] {
-        v.push(gauge(mem, "Memory information field.", none, start, start * 0.5, start * 1.5, 4096.0 * 64.0, 1.0));
+        v.push(gauge(
+            mem,
+            "Memory information field.",
+            none,
+            start,
+            start * 0.5,
+            start * 1.5,
+            4096.0 * 64.0,
+            1.0,
+        ));
     }
     for code in ["200", "500", "503"] {
         let mean = if code == "200" { 1.0 } else { 0.0 };
@@ -466,7 +488,18 @@ fn core_units() -> Vec<Pending> {
             1.0,
         ));
     }
-    for c in ["cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "stat", "time", "uname", "vmstat"] {
+    for c in [
+        "cpu",
+        "diskstats",
+        "filesystem",
+        "loadavg",
+        "meminfo",
+        "netdev",
+        "stat",
+        "time",
+        "uname",
+        "vmstat",
+    ] {
         v.push(gauge(
             "node_scrape_collector_duration_seconds",
             "node_exporter: Duration of a collector scrape.",
@@ -538,7 +571,11 @@ fn cpu_units(n: usize) -> Vec<Pending> {
 
 /// Network interface `n`: counters in both directions, link facts and the info metric.
 fn interface_units(n: usize) -> Vec<Pending> {
-    let device = if n == 0 { "lo".to_string() } else { format!("eth{}", n - 1) };
+    let device = if n == 0 {
+        "lo".to_string()
+    } else {
+        format!("eth{}", n - 1)
+    };
     let dev = || vec![("device", device.clone())];
     let mut v = Vec::new();
     for (dir, bytes) in [("receive", 4.0e6), ("transmit", 2.5e6)] {
@@ -559,22 +596,57 @@ fn interface_units(n: usize) -> Vec<Pending> {
             ),
         };
         v.push(counter(b, "Network device statistic.", &dev(), bytes * 2e5, bytes, 1.0));
-        v.push(counter(p, "Network device statistic.", &dev(), bytes * 200.0, bytes / 1000.0, 1.0));
+        v.push(counter(
+            p,
+            "Network device statistic.",
+            &dev(),
+            bytes * 200.0,
+            bytes / 1000.0,
+            1.0,
+        ));
         v.push(counter(e, "Network device statistic.", &dev(), 3.0, 0.01, 1.0));
         v.push(counter(d, "Network device statistic.", &dev(), 120.0, 0.2, 1.0));
         if let Some(m) = m {
             v.push(counter(m, "Network device statistic.", &dev(), 9000.0, 0.5, 1.0));
         }
     }
-    v.push(constant("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.", &dev(), 1.0));
-    v.push(constant("node_network_mtu_bytes", "Network device property: mtu_bytes", &dev(), 1500.0));
-    v.push(constant("node_network_speed_bytes", "Network device property: speed_bytes", &dev(), 1.25e9));
-    v.push(constant("node_network_carrier", "Network device property: carrier", &dev(), 1.0));
+    v.push(constant(
+        "node_network_up",
+        "Value is 1 if operstate is 'up', 0 otherwise.",
+        &dev(),
+        1.0,
+    ));
+    v.push(constant(
+        "node_network_mtu_bytes",
+        "Network device property: mtu_bytes",
+        &dev(),
+        1500.0,
+    ));
+    v.push(constant(
+        "node_network_speed_bytes",
+        "Network device property: speed_bytes",
+        &dev(),
+        1.25e9,
+    ));
+    v.push(constant(
+        "node_network_carrier",
+        "Network device property: carrier",
+        &dev(),
+        1.0,
+    ));
     v.push(constant(
         "node_network_info",
         "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
         &[
-            ("address", format!("52:54:00:{:02x}:{:02x}:{:02x}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)),
+            (
+                "address",
+                format!(
+                    "52:54:00:{:02x}:{:02x}:{:02x}",
+                    (n >> 16) & 0xff,
+                    (n >> 8) & 0xff,
+                    n & 0xff
+                ),
+            ),
             ("broadcast", "ff:ff:ff:ff:ff:ff".into()),
             ("device", device.clone()),
             ("duplex", "full".into()),
@@ -604,17 +676,37 @@ fn disk_units(n: usize) -> Vec<Pending> {
         counter("node_disk_written_bytes_total", help, &dev(), 2.2e12, 5.0e6, 1.0),
         counter("node_disk_write_time_seconds_total", help, &dev(), 6.4e6, 70.0, 100.0),
         counter("node_disk_io_time_seconds_total", help, &dev(), 5.5e6, 60.0, 100.0),
-        counter("node_disk_io_time_weighted_seconds_total", help, &dev(), 9.9e6, 110.0, 100.0),
+        counter(
+            "node_disk_io_time_weighted_seconds_total",
+            help,
+            &dev(),
+            9.9e6,
+            110.0,
+            100.0,
+        ),
         counter("node_disk_discards_completed_total", help, &dev(), 1000.0, 0.3, 1.0),
         counter("node_disk_flush_requests_total", help, &dev(), 2.0e5, 2.0, 1.0),
-        gauge("node_disk_io_now", "The number of I/Os currently in progress.", &dev(), 1.0, 0.0, 64.0, 1.0, 1.0),
+        gauge(
+            "node_disk_io_now",
+            "The number of I/Os currently in progress.",
+            &dev(),
+            1.0,
+            0.0,
+            64.0,
+            1.0,
+            1.0,
+        ),
     ];
     v.push(Pending {
         name: "node_disk_io_latency_seconds",
         help: "Latency of completed disk I/O requests.",
         kind: Kind::Histogram,
         labels: dev(),
-        model: Model::Histogram { bounds: DISK_BOUNDS, median: 0.002, mean_obs: 400.0 },
+        model: Model::Histogram {
+            bounds: DISK_BOUNDS,
+            median: 0.002,
+            mean_obs: 400.0,
+        },
     });
     v
 }
@@ -626,16 +718,57 @@ fn filesystem_units(n: usize) -> Vec<Pending> {
         1 => ("tmpfs".to_string(), "/run".to_string(), "tmpfs"),
         _ => (format!("/dev/sdb{}", n - 1), format!("/srv/data{}", n - 2), "xfs"),
     };
-    let labels = vec![("device", device), ("fstype", fstype.to_string()), ("mountpoint", mountpoint)];
+    let labels = vec![
+        ("device", device),
+        ("fstype", fstype.to_string()),
+        ("mountpoint", mountpoint),
+    ];
     let size = 500.0 * GIB;
     vec![
-        gauge("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", &labels, size * 0.4, size * 0.1, size * 0.9, 4096.0 * 256.0, 1.0),
-        gauge("node_filesystem_free_bytes", "Filesystem free space in bytes.", &labels, size * 0.45, size * 0.1, size * 0.95, 4096.0 * 256.0, 1.0),
+        gauge(
+            "node_filesystem_avail_bytes",
+            "Filesystem space available to non-root users in bytes.",
+            &labels,
+            size * 0.4,
+            size * 0.1,
+            size * 0.9,
+            4096.0 * 256.0,
+            1.0,
+        ),
+        gauge(
+            "node_filesystem_free_bytes",
+            "Filesystem free space in bytes.",
+            &labels,
+            size * 0.45,
+            size * 0.1,
+            size * 0.95,
+            4096.0 * 256.0,
+            1.0,
+        ),
         constant("node_filesystem_size_bytes", "Filesystem size in bytes.", &labels, size),
-        constant("node_filesystem_files", "Filesystem total file nodes.", &labels, 32_768_000.0),
-        gauge("node_filesystem_files_free", "Filesystem total free file nodes.", &labels, 3.0e7, 1.0e7, 3.2e7, 50.0, 1.0),
+        constant(
+            "node_filesystem_files",
+            "Filesystem total file nodes.",
+            &labels,
+            32_768_000.0,
+        ),
+        gauge(
+            "node_filesystem_files_free",
+            "Filesystem total free file nodes.",
+            &labels,
+            3.0e7,
+            1.0e7,
+            3.2e7,
+            50.0,
+            1.0,
+        ),
         constant("node_filesystem_readonly", "Filesystem read-only status.", &labels, 0.0),
-        constant("node_filesystem_device_error", "Whether an error occurred while getting statistics for the given device.", &labels, 0.0),
+        constant(
+            "node_filesystem_device_error",
+            "Whether an error occurred while getting statistics for the given device.",
+            &labels,
+            0.0,
+        ),
     ]
 }
 
@@ -656,7 +789,11 @@ mod tests {
     #[test]
     fn large_layouts_have_hardware_of_every_kind() {
         let l = Layout::node_like(1000);
-        let text: String = l.lines.iter().map(|x| String::from_utf8_lossy(&x.text).into_owned()).collect();
+        let text: String = l
+            .lines
+            .iter()
+            .map(|x| String::from_utf8_lossy(&x.text).into_owned())
+            .collect();
         for needle in [
             "node_cpu_seconds_total{cpu=\"3\",mode=\"user\"} ",
             "node_disk_io_latency_seconds_bucket{device=\"sda\",le=\"+Inf\"} ",

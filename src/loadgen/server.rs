@@ -118,10 +118,16 @@ pub async fn start_targets(cfg: &TargetsConfig, clock: Clock) -> Result<RunningT
         let addr = SocketAddr::new(cfg.listen, port);
         let l = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|source| LoadgenError::Bind { target: i, addr, source })?;
-        let bound = l
-            .local_addr()
-            .map_err(|source| LoadgenError::Bind { target: i, addr, source })?;
+            .map_err(|source| LoadgenError::Bind {
+                target: i,
+                addr,
+                source,
+            })?;
+        let bound = l.local_addr().map_err(|source| LoadgenError::Bind {
+            target: i,
+            addr,
+            source,
+        })?;
         listeners.push(l);
         addrs.push(bound);
     }

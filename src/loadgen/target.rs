@@ -74,7 +74,9 @@ impl Target {
         if !self.generations.is_empty() {
             self.apply_churn(elapsed.as_secs_f64());
         }
-        let Target { layout, rng, values, .. } = self;
+        let Target {
+            layout, rng, values, ..
+        } = self;
         for Unit { model, lines } in &layout.units {
             advance(model, &mut values[lines.clone()], rng);
         }
@@ -99,7 +101,9 @@ impl Target {
     }
 
     fn reset_unit(&mut self, u: usize, fresh: bool) {
-        let Target { layout, rng, values, .. } = self;
+        let Target {
+            layout, rng, values, ..
+        } = self;
         let Unit { model, lines } = &layout.units[u];
         reset(model, &mut values[lines.clone()], rng, fresh);
     }
@@ -166,7 +170,11 @@ fn advance(model: &Model, vals: &mut [f64], rng: &mut Rng) {
         Model::Gauge { lo, hi, step, .. } => {
             let by = 1.0 + (rng.unit() * step).floor();
             let v = vals[0];
-            let (a, b) = if rng.unit() < 0.5 { (v + by, v - by) } else { (v - by, v + by) };
+            let (a, b) = if rng.unit() < 0.5 {
+                (v + by, v - by)
+            } else {
+                (v - by, v + by)
+            };
             // Reflect at the bounds; a range narrower than the step moves by one tick.
             vals[0] = if (*lo..=*hi).contains(&a) {
                 a

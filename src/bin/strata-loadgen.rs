@@ -39,6 +39,7 @@ fn main() -> ExitCode {
 }
 
 async fn targets(cfg: strata::loadgen::TargetsConfig) -> ExitCode {
+    raise_fd_limit();
     let running = match start_targets(&cfg, Clock::system()).await {
         Ok(r) => r,
         Err(e @ (LoadgenError::Config(_) | LoadgenError::Bind { .. })) => {
@@ -64,6 +65,22 @@ async fn targets(cfg: strata::loadgen::TargetsConfig) -> ExitCode {
         Err(e) => {
             eprintln!("strata-loadgen: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Each target holds a listening socket and its scrapers' connections: a thousand targets pass
+/// the usual soft limit of 1024 descriptors, so raise it to the hard limit (as Go programs do).
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
 }

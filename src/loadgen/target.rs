@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(samples.len(), 500);
         for l in samples {
             let (series, value) = l.rsplit_once(' ').expect("space before the value");
-            assert!(series.contains("pod=\"pod-"), "{l}");
+            assert!(series.contains(&format!("{CHURN_LABEL}=\"pod-")), "{l}");
             assert!(value.parse::<f64>().is_ok() || value == "+Inf" || value == "NaN", "{l}");
         }
     }

@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod loadgen;
 pub mod logging;
 pub mod web;

@@ -1,0 +1,102 @@
+//! strata-loadgen: simulated targets for benchmarking a strata host.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use strata::loadgen::cli::{Command, LoadgenCli};
+use strata::loadgen::{start_targets, Clock, LoadgenError};
+
+/// Exit code for bad usage and unusable inputs, as strata itself uses.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match LoadgenCli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("strata-loadgen: {first} (try --help)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("strata-loadgen: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Targets(args) => rt.block_on(targets(args.config())),
+    }
+}
+
+async fn targets(cfg: strata::loadgen::TargetsConfig) -> ExitCode {
+    raise_fd_limit();
+    let running = match start_targets(&cfg, Clock::system()).await {
+        Ok(r) => r,
+        Err(e @ (LoadgenError::Config(_) | LoadgenError::Bind { .. })) => {
+            eprintln!("strata-loadgen: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("strata-loadgen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        for (i, a) in running.addrs().iter().enumerate() {
+            let _ = writeln!(out, "target {i} listening on {a}");
+        }
+        let _ = out.flush();
+    }
+    shutdown_signal().await;
+    eprintln!("strata-loadgen: stopping");
+    match running.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("strata-loadgen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Each target holds a listening socket and its scrapers' connections: a thousand targets pass
+/// the usual soft limit of 1024 descriptors, so raise it to the hard limit (as Go programs do).
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}

@@ -252,6 +252,89 @@ impl<'b> Parser<'b> {
     }
 }
 
+/// Helpers for the parsers' table tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::*;
+
+    /// An entry with everything owned, for comparing.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(crate) enum Got {
+        Help(String, String),
+        Type(String, MetricType),
+        Unit(String, String),
+        /// Series as text (lossy), value bits, timestamp, labels sorted by name.
+        Sample(String, u64, Option<i64>, Vec<(String, String)>),
+    }
+
+    /// A sample as the tables write it.
+    pub(crate) fn sample(series: &str, value: f64, ts: Option<i64>, labels: &[(&str, &str)]) -> Got {
+        let mut l: Vec<(String, String)> = labels.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        l.sort();
+        Got::Sample(series.to_string(), value.to_bits(), ts, l)
+    }
+
+    pub(crate) fn help(family: &str, text: &str) -> Got {
+        Got::Help(family.to_string(), text.to_string())
+    }
+
+    pub(crate) fn typ(family: &str, t: MetricType) -> Got {
+        Got::Type(family.to_string(), t)
+    }
+
+    pub(crate) fn unit(family: &str, u: &str) -> Got {
+        Got::Unit(family.to_string(), u.to_string())
+    }
+
+    /// Every entry up to the end or the first error.
+    pub(crate) fn collect(format: Format, body: &[u8]) -> (Vec<Got>, Option<ParseError>) {
+        let mut p = Parser::new(format, body);
+        let mut out = Vec::new();
+        let mut labels = LabelBuf::default();
+        loop {
+            match p.next() {
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+                Ok(Some(Entry::Help { family, help })) => out.push(Got::Help(family.into(), help.into())),
+                Ok(Some(Entry::Type { family, metric_type })) => out.push(Got::Type(family.into(), metric_type)),
+                Ok(Some(Entry::Unit { family, unit })) => out.push(Got::Unit(family.into(), unit.into())),
+                Ok(Some(Entry::Sample(s))) => {
+                    s.labels_into(&mut labels);
+                    let mut l: Vec<(String, String)> =
+                        labels.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+                    l.sort();
+                    out.push(Got::Sample(
+                        String::from_utf8_lossy(s.series).into_owned(),
+                        s.value.to_bits(),
+                        s.timestamp,
+                        l,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Entries of a body that must parse.
+    pub(crate) fn parse_ok(format: Format, body: &[u8]) -> Vec<Got> {
+        let (got, err) = collect(format, body);
+        if let Some(e) = err {
+            panic!("{:?} body {:?} failed: {e}", format, String::from_utf8_lossy(body));
+        }
+        got
+    }
+
+    /// The error a body must end in.
+    pub(crate) fn parse_err(format: Format, body: &[u8]) -> ParseError {
+        match collect(format, body) {
+            (_, Some(e)) => e,
+            (got, None) => panic!(
+                "{format:?} body {:?} parsed, want an error; got {got:?}",
+                String::from_utf8_lossy(body)
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

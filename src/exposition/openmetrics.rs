@@ -633,3 +633,6 @@ impl<'b> OpenMetricsParser<'b> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -648,3 +648,6 @@ fn parse_i64_digits(d: &[u8]) -> Option<i64> {
     }
     Some(v)
 }
+
+#[cfg(test)]
+mod tests;

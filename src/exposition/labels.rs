@@ -161,7 +161,7 @@ mod tests {
         let cap = (b.text.capacity(), b.pairs.capacity());
         b.clear();
         assert!(b.is_empty());
-        b.push_with(|s| s.push_str("a"), |s| s.push_str("b"));
+        b.push_with(|s| s.push('a'), |s| s.push('b'));
         assert_eq!((b.text.capacity(), b.pairs.capacity()), cap);
     }
 }

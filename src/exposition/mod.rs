@@ -205,6 +205,8 @@ pub struct Parser<'b> {
     inner: Inner<'b>,
 }
 
+// One parser per scrape: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 enum Inner<'b> {
     PromText(prom_text::PromTextParser<'b>),
     OpenMetrics(openmetrics::OpenMetricsParser<'b>),

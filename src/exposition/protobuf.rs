@@ -711,8 +711,300 @@ fn decode_metric<'b>(bytes: &'b [u8], mtype: u64, out: &mut MetricData<'b>) -> R
 }
 
 #[cfg(test)]
+mod encode;
+
+#[cfg(test)]
 mod tests {
+    use super::encode::{self, Msg};
     use super::*;
+    use crate::exposition::testutil::{collect, help, parse_err, parse_ok, sample, typ, unit, Got};
+    use crate::exposition::{Format, Parser};
+
+    const F: Format = Format::Protobuf;
+
+    fn family(name: &str, help_text: &str, mtype: u64, metrics: Vec<Msg>) -> Msg {
+        let mut f = Msg::new().string(1, name).string(2, help_text).varint(3, mtype);
+        for m in metrics {
+            f = f.message(4, m);
+        }
+        f
+    }
+
+    fn labels(mut m: Msg, pairs: &[(&str, &str)]) -> Msg {
+        for (n, v) in pairs {
+            m = m.message(1, Msg::new().string(1, n).string(2, v));
+        }
+        m
+    }
+
+    fn body(families: Vec<Msg>) -> Vec<u8> {
+        let mut b = Vec::new();
+        for f in families {
+            encode::delimited(&mut b, &f);
+        }
+        b
+    }
+
+    #[test]
+    fn counters_gauges_and_untyped_become_one_sample_each() {
+        let b = body(vec![
+            family(
+                "http_requests_total",
+                "Requests.",
+                COUNTER,
+                vec![
+                    labels(Msg::new(), &[("path", "/"), ("code", "200")])
+                        .message(3, Msg::new().double(1, 1027.0))
+                        .varint(6, 1_395_066_363_000),
+                    labels(Msg::new(), &[("code", "500")]).message(3, Msg::new().double(1, 3.0)),
+                ],
+            ),
+            family(
+                "temp",
+                "",
+                GAUGE,
+                vec![Msg::new().message(2, Msg::new().double(1, -1.5))],
+            ),
+            family(
+                "u",
+                "x",
+                UNTYPED,
+                vec![Msg::new().message(5, Msg::new().double(1, f64::NAN))],
+            ),
+        ]);
+        // Series keys show here with 0xFF as U+FFFD (the helper decodes lossily).
+        let got = parse_ok(F, &b);
+        let want = vec![
+            help("http_requests_total", "Requests."),
+            typ("http_requests_total", MetricType::Counter),
+            sample(
+                "http_requests_total\u{fffd}code\u{fffd}200\u{fffd}path\u{fffd}/",
+                1027.0,
+                Some(1_395_066_363_000),
+                &[("__name__", "http_requests_total"), ("code", "200"), ("path", "/")],
+            ),
+            sample(
+                "http_requests_total\u{fffd}code\u{fffd}500",
+                3.0,
+                None,
+                &[("__name__", "http_requests_total"), ("code", "500")],
+            ),
+            help("temp", ""),
+            typ("temp", MetricType::Gauge),
+            sample("temp", -1.5, None, &[("__name__", "temp")]),
+            help("u", "x"),
+            typ("u", MetricType::Unknown),
+            Got::Sample("u".into(), NORMAL_NAN_BITS, None, vec![("__name__".into(), "u".into())]),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn series_key_is_name_then_sorted_pairs_with_ff_separators() {
+        let b = body(vec![family(
+            "m",
+            "",
+            COUNTER,
+            vec![labels(Msg::new(), &[("b", "2"), ("a", "1")]).message(3, Msg::new().double(1, 1.0))],
+        )]);
+        let mut p = Parser::new(F, &b);
+        let mut keys = Vec::new();
+        while let Some(e) = p.next().unwrap() {
+            if let Entry::Sample(s) = e {
+                keys.push(s.series.to_vec());
+            }
+        }
+        assert_eq!(keys, vec![b"m\xffa\xff1\xffb\xff2".to_vec()]);
+    }
+
+    #[test]
+    fn summaries_expand_to_count_sum_and_quantiles() {
+        let s = Msg::new()
+            .varint(1, 7)
+            .double(2, 1.25)
+            .message(3, Msg::new().double(1, 0.5).double(2, 0.1))
+            .message(3, Msg::new().double(1, 1.0).double(2, 0.3));
+        let b = body(vec![family(
+            "rpc",
+            "",
+            SUMMARY,
+            vec![labels(Msg::new(), &[("svc", "a")]).message(4, s)],
+        )]);
+        let got = parse_ok(F, &b);
+        let l = |name: &'static str, q: Option<&'static str>| {
+            let mut v = vec![("__name__", name), ("svc", "a")];
+            if let Some(q) = q {
+                v.push(("quantile", q));
+            }
+            v
+        };
+        assert_eq!(
+            got[2..],
+            [
+                sample("rpc_count\u{fffd}svc\u{fffd}a", 7.0, None, &l("rpc_count", None)),
+                sample("rpc_sum\u{fffd}svc\u{fffd}a", 1.25, None, &l("rpc_sum", None)),
+                sample(
+                    "rpc\u{fffd}quantile\u{fffd}0.5\u{fffd}svc\u{fffd}a",
+                    0.1,
+                    None,
+                    &l("rpc", Some("0.5"))
+                ),
+                sample(
+                    "rpc\u{fffd}quantile\u{fffd}1.0\u{fffd}svc\u{fffd}a",
+                    0.3,
+                    None,
+                    &l("rpc", Some("1.0"))
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn classic_histograms_expand_with_an_added_inf_bucket() {
+        let bucket = |ub: f64, c: u64| Msg::new().varint(1, c).double(2, ub);
+        let h = Msg::new()
+            .varint(1, 10)
+            .double(2, 3.5)
+            .message(3, bucket(0.25, 2))
+            .message(3, bucket(1.0, 5))
+            .message(3, bucket(1e6, 9));
+        let with_inf = Msg::new()
+            .double(4, 4.0)
+            .double(2, 1.0)
+            .message(3, Msg::new().double(4, 1.5).double(2, 2.0))
+            .message(3, bucket(f64::INFINITY, 4))
+            .message(3, bucket(9.0, 9));
+        let b = body(vec![
+            family("lat", "", HISTOGRAM, vec![Msg::new().message(7, h)]),
+            family("g", "", GAUGE_HISTOGRAM, vec![Msg::new().message(7, with_inf)]),
+        ]);
+        let got = parse_ok(F, &b);
+        let le = |v: &'static str| vec![("__name__", "lat_bucket"), ("le", v)];
+        let gle = |v: &'static str| vec![("__name__", "g_bucket"), ("le", v)];
+        let want = vec![
+            help("lat", ""),
+            typ("lat", MetricType::Histogram),
+            sample("lat_count", 10.0, None, &[("__name__", "lat_count")]),
+            sample("lat_sum", 3.5, None, &[("__name__", "lat_sum")]),
+            sample("lat_bucket\u{fffd}le\u{fffd}0.25", 2.0, None, &le("0.25")),
+            sample("lat_bucket\u{fffd}le\u{fffd}1.0", 5.0, None, &le("1.0")),
+            sample("lat_bucket\u{fffd}le\u{fffd}1e+06", 9.0, None, &le("1e+06")),
+            sample("lat_bucket\u{fffd}le\u{fffd}+Inf", 10.0, None, &le("+Inf")),
+            help("g", ""),
+            typ("g", MetricType::GaugeHistogram),
+            // Float counts override integer ones; nothing after the +Inf bucket.
+            sample("g_count", 4.0, None, &[("__name__", "g_count")]),
+            sample("g_sum", 1.0, None, &[("__name__", "g_sum")]),
+            sample("g_bucket\u{fffd}le\u{fffd}2.0", 1.5, None, &gle("2.0")),
+            sample("g_bucket\u{fffd}le\u{fffd}+Inf", 4.0, None, &gle("+Inf")),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn native_only_histograms_are_skipped_and_counted() {
+        let native = Msg::new()
+            .varint(1, 3)
+            .sint(5, 3)
+            .double(6, 0.001)
+            .message(12, Msg::new().sint(1, 0).varint(2, 1));
+        let both = Msg::new()
+            .varint(1, 3)
+            .message(12, Msg::new().varint(2, 1))
+            .message(3, Msg::new().varint(1, 3).double(2, 1.0));
+        let b = body(vec![family(
+            "n",
+            "",
+            HISTOGRAM,
+            vec![Msg::new().message(7, native), Msg::new().message(7, both)],
+        )]);
+        let mut p = Parser::new(F, &b);
+        let mut samples = 0;
+        while let Some(e) = p.next().unwrap() {
+            samples += usize::from(matches!(e, Entry::Sample(_)));
+        }
+        // The second has classic buckets too: count, sum, le=1.0, +Inf.
+        assert_eq!((samples, p.skipped_native_histograms()), (4, 1));
+    }
+
+    #[test]
+    fn empty_families_are_skipped_and_units_are_checked() {
+        let b = body(vec![
+            family("empty", "no metrics", GAUGE, vec![]),
+            family(
+                "size_bytes",
+                "",
+                GAUGE,
+                vec![Msg::new().message(2, Msg::new().double(1, 1.0))],
+            )
+            .string(5, "bytes"),
+        ]);
+        let got = parse_ok(F, &b);
+        assert_eq!(
+            got[..3],
+            [
+                help("size_bytes", ""),
+                unit("size_bytes", "bytes"),
+                typ("size_bytes", MetricType::Gauge)
+            ]
+        );
+        let bad = body(vec![family("size", "", GAUGE, vec![Msg::new()]).string(5, "bytes")]);
+        assert_eq!(
+            parse_err(F, &bad).message,
+            r#"unit "bytes" not a suffix of metric "size""#
+        );
+        let counter = body(vec![
+            family("io_seconds_total", "", COUNTER, vec![Msg::new()]).string(5, "seconds")
+        ]);
+        assert_eq!(parse_ok(F, &counter).len(), 4);
+    }
+
+    #[test]
+    fn broken_bodies_fail_with_their_byte_offset() {
+        let good = body(vec![family("a", "", GAUGE, vec![Msg::new()])]);
+        let at = good.len();
+        let mut truncated = good.clone();
+        truncated.extend_from_slice(&[0x10, 0x0a, 0x01]);
+        let e = parse_err(F, &truncated);
+        assert_eq!(e.location, Location::Byte(at));
+        assert_eq!(
+            e.message,
+            "protobufparse: insufficient length of buffer, expected at least 17 bytes, got 3 bytes"
+        );
+
+        let mut bad_varint = good.clone();
+        bad_varint.extend_from_slice(&[0xff; 6]);
+        assert_eq!(
+            parse_err(F, &bad_varint).message,
+            "protobufparse: invalid varint encountered"
+        );
+
+        let bad_type = body(vec![family("a", "", 9, vec![Msg::new()])]);
+        assert_eq!(
+            parse_err(F, &bad_type).message,
+            r#"unknown metric type for metric "a": 9"#
+        );
+
+        let no_name = body(vec![family("", "", GAUGE, vec![Msg::new()])]);
+        assert_eq!(parse_err(F, &no_name).message, "invalid metric name: ");
+
+        let bad_label = body(vec![family("a", "", GAUGE, vec![labels(Msg::new(), &[("", "v")])])]);
+        assert_eq!(parse_err(F, &bad_label).message, "invalid label name: ");
+
+        let mut bad_utf8 = Vec::new();
+        encode::delimited(
+            &mut bad_utf8,
+            &Msg::new().bytes(1, b"a").bytes(2, b"\xff").message(4, Msg::new()),
+        );
+        assert!(parse_err(F, &bad_utf8)
+            .message
+            .starts_with("invalid help for metric \"a\""));
+
+        let wrong_wire = body(vec![Msg::new().string(1, "a").double(3, 1.0).message(4, Msg::new())]);
+        assert!(parse_err(F, &wrong_wire).message.contains("wrong wire type"));
+        let (got, err) = collect(F, &truncated);
+        assert_eq!((got.len(), err.is_some()), (3, true));
+    }
 
     /// Every field number the walker uses, as `(message, field, number)`.
     const USED: &[(&str, &str, u32)] = &[

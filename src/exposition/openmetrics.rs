@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use super::error::ParseError;
 use super::float::{parse_go_float, push_go_float};
 use super::labels::LabelSource;
-use super::prom_text::{family_name, float_error_message, normalize_for};
+use super::prom_text::{family_name, float_error_message, normalize_for, OFFSETS_CAPACITY};
 use super::text::{go_quote, is_label_start, is_metric_start, unescape_label, Cursor, Tok};
 use super::{Entry, MetricType, Sample, NORMAL_NAN_BITS};
 
@@ -325,7 +325,7 @@ impl<'b> OpenMetricsParser<'b> {
                 state: State::Init,
             },
             start: 0,
-            offsets: Vec::with_capacity(32),
+            offsets: Vec::with_capacity(OFFSETS_CAPACITY),
             mtype: MetricType::Unknown,
             done: false,
         }

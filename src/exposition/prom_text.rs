@@ -313,6 +313,10 @@ impl<'b> Lexer<'b> {
 
 const UNSET: usize = usize::MAX;
 
+/// Room for the name and 31 labels, so that a scrape's walk does not grow
+/// the offsets (checked in tests/exposition_alloc.rs).
+pub(crate) const OFFSETS_CAPACITY: usize = 2 + 4 * 31;
+
 /// Parser of the Prometheus text format.
 pub(crate) struct PromTextParser<'b> {
     lx: Lexer<'b>,
@@ -334,7 +338,7 @@ impl<'b> PromTextParser<'b> {
                 state: State::Init,
             },
             start: 0,
-            offsets: Vec::with_capacity(32),
+            offsets: Vec::with_capacity(OFFSETS_CAPACITY),
             mtype: MetricType::Unknown,
             done: false,
         }

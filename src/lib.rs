@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod exposition;
 pub mod loadgen;
 pub mod logging;
 pub mod web;

@@ -3,5 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod labels;
 pub mod logging;
+pub mod relabel;
 pub mod web;

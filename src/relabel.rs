@@ -114,12 +114,10 @@ impl<'de> Deserialize<'de> for Action {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // `action:` with no value is Go's zero value, which upstream reports
         // as an empty action rather than an unknown one.
-        match Option::<String>::deserialize(d)? {
-            None => Err(serde::de::Error::custom(RelabelError::EmptyAction)),
-            Some(s) => {
-                Action::parse(&s).ok_or_else(|| serde::de::Error::custom(format_args!("unknown relabel action {s:?}")))
-            }
-        }
+        crate::config::yaml::scalar_with(d, |s| match s {
+            None => Err(RelabelError::EmptyAction.to_string()),
+            Some(s) => Action::parse(s).ok_or_else(|| format!("unknown relabel action {s:?}")),
+        })
     }
 }
 
@@ -235,8 +233,7 @@ impl fmt::Debug for RelabelRegex {
 impl<'de> Deserialize<'de> for RelabelRegex {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // An explicit null is Go's zero value: the empty regex, matching only "".
-        let s = Option::<String>::deserialize(d)?.unwrap_or_default();
-        RelabelRegex::new(&s).map_err(serde::de::Error::custom)
+        crate::config::yaml::scalar_with(d, |s| RelabelRegex::new(s.unwrap_or("")).map_err(|e| e.to_string()))
     }
 }
 

@@ -9,7 +9,7 @@ use super::discovery::{validate_sd, DnsSdConfig, FileSdConfig, HttpSdConfig, Ser
 use super::error::{Invalid, YamlPath};
 use super::http_client::{with_http_client, HttpClientConfig};
 use super::scrape::{Scheme, StaticConfigs};
-use super::yaml::{non_null_list, null_as_default};
+use super::yaml::non_null_list;
 use super::PromDuration;
 use crate::labels::NameValidationScheme;
 use crate::relabel::RelabelConfig;
@@ -30,13 +30,12 @@ impl fmt::Display for AlertmanagerApiVersion {
 
 impl<'de> Deserialize<'de> for AlertmanagerApiVersion {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s: String = null_as_default(d)?;
-        match s.as_str() {
+        super::yaml::scalar_with(d, |s| match s.unwrap_or("") {
             "v2" => Ok(AlertmanagerApiVersion::V2),
-            _ => Err(serde::de::Error::custom(format_args!(
-                "expected Alertmanager api version to be one of [v2] but got {s}"
-            ))),
-        }
+            other => Err(format!(
+                "expected Alertmanager api version to be one of [v2] but got {other}"
+            )),
+        })
     }
 }
 

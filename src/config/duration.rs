@@ -109,11 +109,10 @@ impl std::str::FromStr for PromDuration {
 /// zero and `15` is refused, as in Prometheus) and null as zero (unset).
 impl<'de> serde::Deserialize<'de> for PromDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Option::<super::yaml::ScalarText>::deserialize(d)?;
-        match text {
+        super::yaml::scalar_with(d, |s| match s {
             None => Ok(PromDuration(0)),
-            Some(t) => PromDuration::parse(&t.0).map_err(serde::de::Error::custom),
-        }
+            Some(t) => PromDuration::parse(t).map_err(|e| e.to_string()),
+        })
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::error::{Invalid, YamlPath};
-use super::yaml::{null_as_default, StringMap};
+use super::yaml::{null_as_default, scalar_with, StringMap};
 use super::{ByteSize, PromDuration};
 use crate::labels::NameValidationScheme;
 
@@ -89,8 +89,7 @@ impl fmt::Display for ScrapeProtocol {
 
 impl<'de> Deserialize<'de> for ScrapeProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ScrapeProtocol::parse(&s).map_err(serde::de::Error::custom)
+        scalar_with(d, |s| ScrapeProtocol::parse(s.unwrap_or("")))
     }
 }
 
@@ -113,14 +112,13 @@ pub(crate) fn validate_scrape_protocols(list: &[ScrapeProtocol]) -> Result<(), S
 
 impl<'de> Deserialize<'de> for NameValidationScheme {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s: String = null_as_default(d)?;
-        match s.as_str() {
-            "utf8" => Ok(NameValidationScheme::Utf8),
+        scalar_with(d, |s| match s.unwrap_or("") {
+            "" | "utf8" => Ok(NameValidationScheme::Utf8),
             "legacy" => Ok(NameValidationScheme::Legacy),
-            _ => Err(serde::de::Error::custom(format_args!(
-                "unknown name validation method specified, must be either '', 'legacy' or 'utf8', got {s}"
-            ))),
-        }
+            other => Err(format!(
+                "unknown name validation method specified, must be either '', 'legacy' or 'utf8', got {other}"
+            )),
+        })
     }
 }
 

@@ -78,14 +78,13 @@ pub enum TlsVersion {
 
 impl<'de> Deserialize<'de> for TlsVersion {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
+        super::yaml::scalar_with(d, |s| match s.unwrap_or("") {
             "TLS10" => Ok(TlsVersion::Tls10),
             "TLS11" => Ok(TlsVersion::Tls11),
             "TLS12" => Ok(TlsVersion::Tls12),
             "TLS13" => Ok(TlsVersion::Tls13),
-            _ => Err(serde::de::Error::custom(format_args!("unknown TLS version: {s}"))),
-        }
+            other => Err(format!("unknown TLS version: {other}")),
+        })
     }
 }
 

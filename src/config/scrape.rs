@@ -174,13 +174,12 @@ pub struct FallbackProtocol(pub Option<ScrapeProtocol>);
 
 impl<'de> Deserialize<'de> for FallbackProtocol {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            None => Ok(FallbackProtocol(None)),
-            Some(s) if s.is_empty() => Ok(FallbackProtocol(None)),
-            Some(s) => ScrapeProtocol::parse(&s)
+        super::yaml::scalar_with(d, |s| match s.unwrap_or("") {
+            "" => Ok(FallbackProtocol(None)),
+            s => ScrapeProtocol::parse(s)
                 .map(|p| FallbackProtocol(Some(p)))
-                .map_err(|e| serde::de::Error::custom(format_args!("invalid fallback_scrape_protocol: {e}"))),
-        }
+                .map_err(|e| format!("invalid fallback_scrape_protocol: {e}")),
+        })
     }
 }
 

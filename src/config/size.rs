@@ -37,10 +37,10 @@ pub struct ByteSize(pub u64);
 /// without a unit (as in Prometheus); null is zero.
 impl<'de> serde::Deserialize<'de> for ByteSize {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Option::<super::yaml::ScalarText>::deserialize(d)? {
+        super::yaml::scalar_with(d, |s| match s {
             None => Ok(ByteSize(0)),
-            Some(t) => parse_size(&t.0).map(ByteSize).map_err(serde::de::Error::custom),
-        }
+            Some(t) => parse_size(t).map(ByteSize).map_err(|e| e.to_string()),
+        })
     }
 }
 

@@ -46,6 +46,45 @@ impl<'de> Deserialize<'de> for ScalarText {
     }
 }
 
+/// Reads a scalar (null gives `None`) and converts its text with `parse`
+/// while the deserializer still sits on that node, so that a refusal is
+/// reported at the scalar's own line and column.
+pub(crate) fn scalar_with<'de, D, T, F>(d: D, parse: F) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    F: FnOnce(Option<&str>) -> Result<T, String>,
+{
+    struct V<F>(F);
+    impl<'de, T, F: FnOnce(Option<&str>) -> Result<T, String>> Visitor<'de> for V<F> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(Some(v)).map_err(E::custom)
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+            (self.0)(None).map_err(E::custom)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<T, E> {
+            self.visit_unit()
+        }
+    }
+    d.deserialize_any(V(parse))
+}
+
 /// A YAML mapping of string keys to string values, in key order. Duplicate
 /// keys are refused (Go's strict YAML decoding does the same).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -78,7 +117,7 @@ impl<'de> Deserialize<'de> for StringMap {
 }
 
 /// Defines a `deserialize_with` function for a list whose entries must not be
-/// null, failing with Prometheus's message for that list.
+/// null, failing with Prometheus's message for that list (at the list's position).
 macro_rules! non_null_list {
     ($(#[$m:meta])* $name:ident, $message:literal) => {
         $(#[$m])*
@@ -87,12 +126,24 @@ macro_rules! non_null_list {
             D: serde::Deserializer<'de>,
             T: serde::Deserialize<'de>,
         {
-            let entries: Option<Vec<Option<T>>> = serde::Deserialize::deserialize(d)?;
-            entries
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| e.ok_or_else(|| <D::Error as serde::de::Error>::custom($message)))
-                .collect()
+            struct V<T>(std::marker::PhantomData<T>);
+            impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+                type Value = Vec<T>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a list")
+                }
+                fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<T>, E> {
+                    Ok(Vec::new())
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = seq.next_element::<Option<T>>()? {
+                        out.push(entry.ok_or_else(|| <A::Error as serde::de::Error>::custom($message))?);
+                    }
+                    Ok(out)
+                }
+            }
+            d.deserialize_any(V(std::marker::PhantomData))
         }
     };
 }

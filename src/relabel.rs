@@ -774,7 +774,8 @@ mod tests {
     #[test]
     fn upstream_process_cases() {
         let abc = [("a", "foo"), ("b", "bar"), ("c", "baz")];
-        let cases: Vec<(&[(&str, &str)], Vec<&str>, Option<Vec<(String, String)>>)> = vec![
+        type Case<'a> = (&'a [(&'a str, &'a str)], Vec<&'a str>, Option<Vec<(String, String)>>);
+        let cases: Vec<Case> = vec![
             (
                 &abc,
                 vec!["{source_labels: [a], regex: f(.*), target_label: d, replacement: 'ch${1}-ch${1}'}"],

@@ -49,7 +49,7 @@ impl std::fmt::Display for ByteSize {
         const UNITS: [&str; 7] = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
         let mut unit = 0;
         let mut n = self.0;
-        while n != 0 && n % 1024 == 0 && unit < UNITS.len() - 1 {
+        while n != 0 && n.is_multiple_of(1024) && unit < UNITS.len() - 1 {
             n /= 1024;
             unit += 1;
         }

@@ -299,10 +299,13 @@ fn environment_variables_are_not_expanded_and_ignored_fields_warn() {
     assert!(c.warnings[0].contains("query_log_file"), "{:?}", c.warnings);
 }
 
+/// Where a refusal must point: YAML path, line, column.
+type At<'a> = Option<(&'a str, usize, usize)>;
+
 /// Refusals: (YAML, expected message part, expected `path` and `line:column` when given).
 #[test]
 fn bad_configs_are_refused_with_path_and_position() {
-    let cases: &[(&str, &str, Option<(&str, usize, usize)>)] = &[
+    let cases: &[(&str, &str, At)] = &[
         // jobname.bad.yml
         ("scrape_configs:\n  - job_name: ''\n", "job_name is empty", Some(("scrape_configs[0].job_name", 2, 15))),
         ("scrape_configs:\n  - scrape_interval: 5s\n", "job_name is empty", Some(("scrape_configs[0].job_name", 2, 5))),

@@ -206,7 +206,9 @@ impl RelabelRegex {
         &self.compiled
     }
 
-    /// Whether this is the default `(.*)`.
+    /// Whether this is the default `(.*)`. Prometheus compares the compiled
+    /// regex by pointer, so it treats an explicit `regex: (.*)` as changed;
+    /// comparing the text accepts that too, with the same relabeling result.
     fn is_default(&self) -> bool {
         self.source == DEFAULT_REGEX_SOURCE
     }

@@ -140,12 +140,49 @@ pub(crate) fn from_yaml_error(file: &str, err: serde_path_to_error::Error<yaml_s
             message = rest.to_string();
         }
     }
+    if let Some(field) = unsupported_prometheus_field(&message) {
+        message = format!("unknown field `{field}`: a Prometheus option that strata does not support");
+    }
     ConfigError::Invalid {
         file: file.to_string(),
         position,
         path: if path == "." { String::new() } else { path },
         message,
     }
+}
+
+/// Options valid in Prometheus but not (yet) in strata, besides every `*_sd_configs`.
+const PROMETHEUS_ONLY: [&str; 22] = [
+    "remote_read",
+    "storage",
+    "tracing",
+    "runtime",
+    "otlp",
+    "oauth2",
+    "sigv4",
+    "azuread",
+    "google_iam",
+    "http_headers",
+    "no_proxy",
+    "proxy_from_environment",
+    "proxy_connect_header",
+    "scrape_failure_log_file",
+    "scrape_native_histograms",
+    "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb",
+    "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor",
+    "metric_name_escaping_scheme",
+    "extra_scrape_metrics",
+    "username_file",
+];
+
+/// The field named by an "unknown field" error when Prometheus knows it, so
+/// that the message says it is unsupported rather than misspelt.
+fn unsupported_prometheus_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let field = &rest[..rest.find('`')?];
+    (field.ends_with("_sd_configs") || PROMETHEUS_ONLY.contains(&field)).then_some(field)
 }
 
 /// Finds the 1-based line and column of the node at `path` in the YAML `text`
@@ -271,6 +308,20 @@ mod tests {
         );
         // Missing index: the sequence.
         assert_eq!(locate(text, &p(&["scrape_configs", "7"])), Some((4, 3)));
+    }
+
+    #[test]
+    fn prometheus_options_strata_lacks_are_named_as_such() {
+        let m = "unknown field `kubernetes_sd_configs`, expected one of `job_name`";
+        assert_eq!(unsupported_prometheus_field(m), Some("kubernetes_sd_configs"));
+        assert_eq!(
+            unsupported_prometheus_field("unknown field `oauth2`, expected …"),
+            Some("oauth2")
+        );
+        assert_eq!(
+            unsupported_prometheus_field("unknown field `job_nme`, expected …"),
+            None
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Command-line flags, with Prometheus's names.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{parse_size, PromDuration};
+use crate::config::{self, parse_size, PromDuration};
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,6 +61,82 @@ pub struct Cli {
     /// Output format of log messages.
     #[arg(long = "log.format", value_enum, default_value = "logfmt")]
     pub log_format: LogFormat,
+
+    /// A tool to run instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands: tools that run and exit instead of starting the server.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check files without starting the server, like promtool.
+    Check {
+        /// What to check.
+        #[command(subcommand)]
+        what: Check,
+    },
+}
+
+/// The `check` tools.
+#[derive(Debug, Subcommand)]
+pub enum Check {
+    /// Check configuration files: syntax, validity, and that their rule file globs resolve.
+    Config {
+        /// Configuration files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Runs `check config` over `files` the way `promtool check config` reports:
+/// `Checking FILE`, warnings, `SUCCESS` lines on `out`, `FAILED: <error>` on
+/// `err`. Returns whether every file passed.
+pub fn check_config(files: &[PathBuf], out: &mut dyn Write, err: &mut dyn Write) -> bool {
+    let mut all_ok = true;
+    for file in files {
+        let _ = writeln!(out, "Checking {}", file.display());
+        match check_config_file(file, out) {
+            Ok(rule_files) => {
+                let _ = writeln!(out, "  SUCCESS: {rule_files} rule files found");
+                let _ = writeln!(
+                    out,
+                    " SUCCESS: {} is valid prometheus config file syntax",
+                    file.display()
+                );
+            }
+            Err(e) => {
+                all_ok = false;
+                let _ = out.flush();
+                let _ = writeln!(err, "  FAILED: {e}");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    all_ok
+}
+
+/// Loads one file, prints its warnings, and counts the rule files it names.
+fn check_config_file(file: &std::path::Path, out: &mut dyn Write) -> Result<usize, config::ConfigError> {
+    let cfg = config::load(Some(file))?;
+    for w in &cfg.warnings {
+        let _ = writeln!(out, "  WARNING: {w}");
+    }
+    for job in &cfg.scrape_configs {
+        for sd in &job.file_sd_configs {
+            for pattern in &sd.files {
+                let found = glob::glob(pattern).map(|mut g| g.next().is_some()).unwrap_or(false);
+                if !found {
+                    let _ = writeln!(
+                        out,
+                        "  WARNING: file {pattern:?} for file_sd in scrape job {:?} does not exist",
+                        job.job_name
+                    );
+                }
+            }
+        }
+    }
+    Ok(cfg.rule_file_paths()?.len())
 }
 
 fn parse_duration(s: &str) -> Result<PromDuration, String> {
@@ -101,6 +178,60 @@ mod tests {
         assert_eq!(c.listen_address.to_string(), "0.0.0.0:9090");
         assert_eq!(c.storage_path, PathBuf::from("data/"));
         assert_eq!(c.log_format, LogFormat::Logfmt);
+    }
+
+    #[test]
+    fn check_config_subcommand_parses_and_keeps_flags() {
+        let c = Cli::try_parse_from(["strata", "check", "config", "a.yml", "b.yml"]).unwrap();
+        match c.command {
+            Some(Command::Check {
+                what: Check::Config { files },
+            }) => assert_eq!(files, [PathBuf::from("a.yml"), PathBuf::from("b.yml")]),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["strata", "check", "config"]).is_err());
+        let c = Cli::try_parse_from(["strata", "--log.level=debug"]).unwrap();
+        assert!(c.command.is_none());
+    }
+
+    #[test]
+    fn check_config_reports_like_promtool() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.yml");
+        std::fs::create_dir(dir.path().join("rules")).unwrap();
+        std::fs::write(dir.path().join("rules/a.yml"), "groups: []\n").unwrap();
+        std::fs::write(
+            &good,
+            "rule_files: [rules/*.yml]\nscrape_configs:\n  - job_name: a\n    file_sd_configs: [{files: [nope/*.json]}]\n",
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.yml");
+        std::fs::write(
+            &bad,
+            "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 6s\n",
+        )
+        .unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert!(!check_config(&[good.clone(), bad.clone()], &mut out, &mut err));
+        let out = String::from_utf8(out).unwrap();
+        let err = String::from_utf8(err).unwrap();
+        let g = good.display();
+        assert!(out.contains(&format!("Checking {g}\n  WARNING: file \"")), "{out}");
+        assert!(
+            out.contains("nope/*.json\" for file_sd in scrape job \"a\" does not exist\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "  SUCCESS: 1 rule files found\n SUCCESS: {g} is valid prometheus config file syntax\n\n"
+            )),
+            "{out}"
+        );
+        assert!(out.contains(&format!("Checking {}\n", bad.display())), "{out}");
+        assert_eq!(err, format!("  FAILED: {}:4:21: scrape_configs[0].scrape_timeout: scrape timeout greater than scrape interval for scrape config with job name \"a\"\n", bad.display()));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert!(check_config(&[good], &mut out, &mut err));
+        assert!(err.is_empty());
     }
 
     #[test]

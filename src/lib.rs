@@ -3,6 +3,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod exposition;
+pub mod labels;
 pub mod loadgen;
 pub mod logging;
+pub mod relabel;
 pub mod web;

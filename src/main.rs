@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 
-use strata::cli::Cli;
+use strata::cli::{Check, Cli, Command};
 use strata::{config, logging, web};
 use strata_storage::{Db, Options};
 
@@ -31,6 +31,13 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if let Some(Command::Check {
+        what: Check::Config { files },
+    }) = &cli.command
+    {
+        let ok = strata::cli::check_config(files, &mut std::io::stdout(), &mut std::io::stderr());
+        return if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
     logging::init(cli.log_level, cli.log_format);
     let cfg = match config::load(cli.config_file.as_deref()) {
         Ok(c) => c,
@@ -39,6 +46,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    for warning in &cfg.warnings {
+        tracing::warn!(config = %cfg.source, "{warning}");
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

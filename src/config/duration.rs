@@ -2,6 +2,7 @@
 //! most once, integers only (spec §2.12). `0` alone is zero.
 
 use std::fmt;
+
 use std::time::Duration as StdDuration;
 
 /// A duration in Prometheus syntax, kept in milliseconds.
@@ -104,6 +105,17 @@ impl std::str::FromStr for PromDuration {
     }
 }
 
+/// Reads a duration string; a bare integer is read as its text (so `0` is
+/// zero and `15` is refused, as in Prometheus) and null as zero (unset).
+impl<'de> serde::Deserialize<'de> for PromDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::yaml::scalar_with(d, |s| match s {
+            None => Ok(PromDuration(0)),
+            Some(t) => PromDuration::parse(t).map_err(|e| e.to_string()),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +144,22 @@ mod tests {
         for (s, want) in cases {
             assert_eq!(PromDuration::parse(s).ok().map(|d| d.0), want, "{s:?}");
         }
+    }
+
+    #[test]
+    fn deserialises_from_yaml_scalars() {
+        let d: Vec<PromDuration> = yaml_serde::from_str("[15s, '1h30m', 0, null]").unwrap();
+        assert_eq!(
+            d,
+            vec![
+                PromDuration(15_000),
+                PromDuration(5_400_000),
+                PromDuration(0),
+                PromDuration(0)
+            ]
+        );
+        let e = yaml_serde::from_str::<PromDuration>("15").unwrap_err().to_string();
+        assert!(e.contains(r#"not a valid duration string: "15""#), "{e}");
     }
 
     #[test]

@@ -28,6 +28,38 @@ pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     n.checked_mul(1u64 << shift).ok_or_else(err)
 }
 
+/// A byte count written with a base-2 unit, such as `body_size_limit: 10MB`.
+/// Zero means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ByteSize(pub u64);
+
+/// Reads `10MB`; a bare integer is read as its text, so only `0` is accepted
+/// without a unit (as in Prometheus); null is zero.
+impl<'de> serde::Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::yaml::scalar_with(d, |s| match s {
+            None => Ok(ByteSize(0)),
+            Some(t) => parse_size(t).map(ByteSize).map_err(|e| e.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const UNITS: [&str; 7] = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
+        let mut unit = 0;
+        let mut n = self.0;
+        while n != 0 && n.is_multiple_of(1024) && unit < UNITS.len() - 1 {
+            n /= 1024;
+            unit += 1;
+        }
+        if self.0 == 0 {
+            return f.write_str("0B");
+        }
+        write!(f, "{n}{}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +75,14 @@ mod tests {
         assert!(parse_size("10").is_err());
         assert!(parse_size("10XB").is_err());
         assert!(parse_size("99999999EB").is_err());
+    }
+
+    #[test]
+    fn byte_sizes_deserialise_and_print() {
+        let v: Vec<ByteSize> = yaml_serde::from_str("[10MB, 0, '1KiB', null]").unwrap();
+        assert_eq!(v, vec![ByteSize(10 << 20), ByteSize(0), ByteSize(1024), ByteSize(0)]);
+        assert!(yaml_serde::from_str::<ByteSize>("100").is_err());
+        assert_eq!(ByteSize(10 << 20).to_string(), "10MB");
+        assert_eq!(ByteSize(1500).to_string(), "1500B");
     }
 }

@@ -4,8 +4,11 @@
 pub mod cli;
 pub mod config;
 pub mod exposition;
+pub mod http_client;
 pub mod labels;
 pub mod loadgen;
 pub mod logging;
 pub mod relabel;
+pub mod scrape;
+pub mod selector;
 pub mod web;

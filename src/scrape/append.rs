@@ -138,6 +138,7 @@ impl TargetAppender {
     pub fn append(&mut self, app: &mut Appender, format: Format, body: &[u8], t: i64, now: i64) -> AppendReport {
         let mut rep = AppendReport::default();
         let mut parser = Parser::new(format, body);
+        let mut limit_hit = false;
         loop {
             let entry = match parser.next() {
                 Ok(Some(e)) => e,
@@ -169,39 +170,53 @@ impl TargetAppender {
                 }
             };
             rep.scraped += 1;
-            if rep.error.is_some() {
-                // Keep parsing so the counts are complete, append nothing.
-                continue;
-            }
             let key = key_of(sample.series);
             let (r, seen, new) = match self.cache.get(key) {
                 Some((e, seen)) => (e.r, seen, false),
                 None => {
                     sample.labels_into(&mut self.buf);
-                    match self.resolve(app) {
-                        Ok(r) => {
+                    match self.resolve() {
+                        // Past the sample limit nothing more is created; the
+                        // labels are still worked out so that the counts are right.
+                        Ok(Some(_)) if limit_hit => (None, Seen::First, true),
+                        Ok(Some(labels)) => {
+                            let r = Some(app.series_ref(&labels));
                             self.cache.insert(key, r);
                             (r, Seen::First, true)
                         }
+                        Ok(None) => {
+                            // Dropped by metric relabeling: remembered, not counted.
+                            self.cache.insert(key, None);
+                            continue;
+                        }
                         Err(e) => {
                             rep.error = Some(e);
-                            continue;
+                            break;
                         }
                     }
                 }
             };
-            let Some(r) = r else { continue };
+            if r.is_none() && !(limit_hit && new) {
+                // Dropped by metric relabeling (remembered in the cache).
+                continue;
+            }
             rep.post_relabel += 1;
+            if limit_hit {
+                continue;
+            }
+            let Some(r) = r else { continue };
             if seen == Seen::Again && sample.timestamp.is_none() {
                 rep.error = Some(format!(
                     "duplicate series in one scrape: {}",
                     String::from_utf8_lossy(sample.series)
                 ));
-                continue;
+                break;
             }
             let limit = self.rules.limits.sample_limit;
             if limit > 0 && rep.appended >= limit {
                 rep.error = Some(format!("sample limit exceeded (limit: {limit})"));
+                // Keep parsing so the counts are complete, append nothing more.
+                limit_hit = true;
                 continue;
             }
             let ts = match sample.timestamp {
@@ -276,9 +291,9 @@ impl TargetAppender {
         &mut e.0
     }
 
-    /// Cache miss: the decoded labels in `self.buf` → the stored series, or
+    /// Cache miss: the decoded labels in `self.buf` → the series' labels, or
     /// `None` when metric relabeling drops it. Errors fail the scrape.
-    fn resolve(&mut self, app: &mut Appender) -> Result<Option<SeriesRef>, String> {
+    fn resolve(&mut self) -> Result<Option<Labels>, String> {
         let rules = &self.rules;
         let lb = &mut self.builder;
         lb.clear();
@@ -328,7 +343,7 @@ impl TargetAppender {
         }
         check_label_limits(lb, &rules.limits)?;
         let labels = Labels::new(lb.iter()).map_err(|e| format!("invalid label set {}: {e}", render(lb)))?;
-        Ok(Some(app.series_ref(&labels)))
+        Ok(Some(labels))
     }
 }
 
@@ -370,4 +385,240 @@ fn check_label_limits(lb: &LabelsBuilder, l: &Limits) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strata_storage::{is_stale_nan, Db, Matcher, Options};
+
+    const T: i64 = 1_700_000_000_000;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let d = tempfile::tempdir().unwrap();
+        let db = Db::open(
+            d.path(),
+            Options {
+                maintenance_interval: None,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        (d, db)
+    }
+
+    fn rules(target: &[(&str, &str)], honor: bool, relabel: &str) -> SampleRules {
+        let metric_relabel: Vec<RelabelConfig> = if relabel.is_empty() {
+            Vec::new()
+        } else {
+            let mut v: Vec<RelabelConfig> = yaml_serde::from_str(relabel).unwrap();
+            for r in &mut v {
+                r.validate(Default::default()).unwrap();
+            }
+            v
+        };
+        SampleRules {
+            target_labels: target.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            honor_labels: honor,
+            honor_timestamps: true,
+            track_timestamps_staleness: false,
+            metric_relabel: metric_relabel.into(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Scrapes `body` at `t` and commits (or rolls back and writes the failure's markers).
+    fn scrape(db: &Db, ta: &mut TargetAppender, body: &str, t: i64) -> AppendReport {
+        let mut app = db.appender();
+        let rep = ta.append(&mut app, Format::PromText, body.as_bytes(), t, t);
+        if rep.error.is_some() {
+            app.rollback();
+            let mut app = db.appender();
+            ta.append_failed(&mut app, t);
+            app.commit().unwrap();
+        } else {
+            app.commit().unwrap();
+        }
+        rep
+    }
+
+    fn series(db: &Db) -> Vec<String> {
+        let q = db.querier(i64::MIN, i64::MAX);
+        let mut v: Vec<String> = q
+            .select(&[Matcher::new(strata_storage::MatchOp::Regex, "__name__", ".+").unwrap()])
+            .unwrap()
+            .iter()
+            .map(|s| s.labels.to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn latest(db: &Db, name: &str) -> Vec<(i64, f64)> {
+        let q = db.querier(i64::MIN, i64::MAX);
+        q.select(&[Matcher::equal("__name__", name)])
+            .unwrap()
+            .iter()
+            .flat_map(|s| s.collect_samples().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn target_labels_win_and_exposed_ones_become_exported() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j"), ("n", "2"), ("exported_n", "2")], false, ""));
+        let rep = scrape(&db, &mut ta, "a{n=\"1\"} 1\nb{job=\"x\"} 1\n", T);
+        assert_eq!(rep.error, None);
+        assert_eq!(
+            series(&db),
+            vec![
+                r#"{__name__="a", exported_exported_n="1", exported_n="2", job="j", n="2"}"#,
+                r#"{__name__="b", exported_job="x", exported_n="2", job="j", n="2"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn honor_labels_keeps_exposed_values_and_an_empty_one_blocks() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j"), ("instance", "h:1")], true, ""));
+        scrape(&db, &mut ta, "a{job=\"x\"} 1\nb{instance=\"\"} 1\n", T);
+        assert_eq!(
+            series(&db),
+            vec![r#"{__name__="a", instance="h:1", job="x"}"#, r#"{__name__="b", job="j"}"#]
+        );
+    }
+
+    #[test]
+    fn sample_limit_fails_the_scrape_with_complete_counts() {
+        let (_d, db) = db();
+        let mut r = rules(&[("job", "j")], false, "");
+        r.limits.sample_limit = 1;
+        let mut ta = TargetAppender::new(r);
+        let rep = scrape(&db, &mut ta, "metric_a 1\nmetric_b 1\nmetric_c 1\n", T);
+        assert_eq!(rep.error.as_deref(), Some("sample limit exceeded (limit: 1)"));
+        assert_eq!((rep.scraped, rep.post_relabel, rep.series_added), (3, 3, 1));
+        // Rolled back: nothing stored.
+        assert!(latest(&db, "metric_a").is_empty());
+    }
+
+    #[test]
+    fn metric_relabeling_drops_are_counted_and_cached() {
+        let (_d, db) = db();
+        let relabel = "- source_labels: [__name__]\n  regex: drop_.*\n  action: drop\n";
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, relabel));
+        let body = "a 1\nb 1\nc 1\nd 1\ne 1\nf 1\ndrop_a 1\ndrop_b 1\ndrop_c 1\n";
+        let rep = scrape(&db, &mut ta, body, T);
+        assert_eq!((rep.scraped, rep.post_relabel, rep.appended), (9, 6, 6));
+        let rep = scrape(&db, &mut ta, body, T + 15_000);
+        assert_eq!((rep.scraped, rep.post_relabel, rep.series_added), (9, 6, 0));
+        assert!(latest(&db, "drop_a").is_empty());
+    }
+
+    #[test]
+    fn a_vanished_series_gets_a_stale_marker_once() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, ""));
+        scrape(&db, &mut ta, "a 1\nb 2\n", T);
+        let rep = scrape(&db, &mut ta, "a 1\n", T + 15_000);
+        assert_eq!(rep.stale_markers, 1);
+        let b = latest(&db, "b");
+        assert_eq!(b.len(), 2);
+        assert!(is_stale_nan(b[1].1));
+        assert_eq!(b[1].0, T + 15_000);
+        let rep = scrape(&db, &mut ta, "a 1\n", T + 30_000);
+        assert_eq!(rep.stale_markers, 0);
+    }
+
+    #[test]
+    fn series_with_explicit_timestamps_do_not_go_stale() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, ""));
+        scrape(&db, &mut ta, &format!("a 1 {T}\nb 2\n"), T);
+        let rep = scrape(&db, &mut ta, "b 2\n", T + 15_000);
+        assert_eq!(rep.stale_markers, 0);
+    }
+
+    #[test]
+    fn a_failed_append_marks_the_previous_series_stale_except_those_seen_again() {
+        let (_d, db) = db();
+        let mut r = rules(&[("job", "j")], false, "");
+        r.limits.sample_limit = 2;
+        let mut ta = TargetAppender::new(r);
+        scrape(&db, &mut ta, "a 1\nb 1\n", T);
+        // Over the limit: a is seen again before the failure, b is not.
+        let rep = scrape(&db, &mut ta, "a 1\nc 1\nd 1\n", T + 15_000);
+        assert!(rep.error.is_some());
+        assert!(is_stale_nan(latest(&db, "b").last().unwrap().1));
+        assert_eq!(latest(&db, "a").len(), 1);
+    }
+
+    #[test]
+    fn bad_bodies_fail_with_the_line() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, ""));
+        let rep = scrape(&db, &mut ta, "a 1\nb{x=\"1} 2\n", T);
+        let e = rep.error.unwrap();
+        assert!(e.starts_with("line 2"), "{e}");
+        let rep = scrape(&db, &mut ta, "a 1\na 2\n", T + 15_000);
+        assert!(rep.error.unwrap().contains("duplicate series"));
+        let rep = scrape(&db, &mut ta, "a{x=\"1\",x=\"2\"} 1\n", T + 30_000);
+        assert!(rep.error.unwrap().contains("not unique"));
+    }
+
+    #[test]
+    fn label_limits_name_the_metric() {
+        let (_d, db) = db();
+        let mut r = rules(&[("job", "j")], false, "");
+        r.limits.label_limit = 2;
+        let mut ta = TargetAppender::new(r.clone());
+        let rep = scrape(&db, &mut ta, "a{x=\"1\"} 1\n", T);
+        assert_eq!(
+            rep.error.as_deref(),
+            Some("label_limit exceeded (metric: a, number of labels: 3, limit: 2)")
+        );
+        r.limits = Limits {
+            label_value_length_limit: 3,
+            ..Limits::default()
+        };
+        let mut ta = TargetAppender::new(r);
+        let rep = scrape(&db, &mut ta, "a{x=\"long\"} 1\n", T);
+        assert!(rep.error.unwrap().starts_with("label_value_length_limit exceeded (metric: a, label name: x"));
+    }
+
+    #[test]
+    fn timestamps_are_honored_unless_told_not_to() {
+        let (_d, db) = db();
+        let mut r = rules(&[("job", "j")], false, "");
+        let mut ta = TargetAppender::new(r.clone());
+        scrape(&db, &mut ta, &format!("a 1 {}\n", T - 5_000), T);
+        assert_eq!(latest(&db, "a"), vec![(T - 5_000, 1.0)]);
+        r.honor_timestamps = false;
+        let mut ta = TargetAppender::new(r);
+        scrape(&db, &mut ta, &format!("b 1 {}\n", T - 5_000), T);
+        assert_eq!(latest(&db, "b"), vec![(T, 1.0)]);
+        // Ten minutes ahead is refused.
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, ""));
+        let rep = scrape(&db, &mut ta, &format!("c 1 {}\n", T + 11 * 60_000), T);
+        assert_eq!(rep.out_of_bounds, 1);
+    }
+
+    #[test]
+    fn metadata_is_kept_per_family() {
+        let (_d, db) = db();
+        let mut ta = TargetAppender::new(rules(&[("job", "j")], false, ""));
+        scrape(&db, &mut ta, "# HELP a The a.\n# TYPE a counter\na 1\n", T);
+        let m: Vec<_> = ta.metadata().map(|(k, m)| (k.to_string(), m.clone())).collect();
+        assert_eq!(
+            m,
+            vec![(
+                "a".to_string(),
+                Metadata {
+                    metric_type: MetricType::Counter,
+                    help: "The a.".into(),
+                    unit: String::new()
+                }
+            )]
+        );
+    }
 }

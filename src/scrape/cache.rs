@@ -248,6 +248,8 @@ mod tests {
         for _ in 0..FORGET_AFTER {
             c.iter_done(true);
         }
+        assert_eq!(c.len(), 1, "kept while unseen for {FORGET_AFTER} scrapes");
+        c.iter_done(true);
         assert_eq!(c.len(), 0);
     }
 

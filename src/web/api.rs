@@ -205,7 +205,7 @@ pub async fn targets_metadata(
     };
     let matchers = match q.get("match_target").filter(|s| !s.is_empty()) {
         None => Vec::new(),
-        Some(sel) => match crate::web::selector::parse_label_matchers(sel) {
+        Some(sel) => match crate::selector::parse(sel) {
             Ok(m) => m,
             Err(e) => return error(ErrorType::BadData, format!("invalid parameter \"match_target\": {e}")),
         },

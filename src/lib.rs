@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod labels;
 pub mod logging;
 pub mod relabel;

@@ -411,3 +411,29 @@ fn query_escape(s: &str, out: &mut String) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_upstream_messages() {
+        for (s, want) in [
+            ("0", Ok(0)),
+            ("1s", Ok(1_000)),
+            ("1m30s500ms", Ok(90_500)),
+            ("2w", Ok(14 * 86_400_000)),
+            ("", Err("empty duration string")),
+            ("2notseconds", Err("unknown unit \"notseconds\" in duration \"2notseconds\"")),
+            ("s", Err("not a valid duration string: \"s\"")),
+            ("1", Err("not a valid duration string: \"1\"")),
+            ("30m1h", Err("not a valid duration string: \"30m1h\"")),
+            ("1h1h", Err("not a valid duration string: \"1h1h\"")),
+            ("1.5h", Err("unknown unit \".\" in duration \"1.5h\"")),
+            ("300y", Err("duration out of range")),
+        ] {
+            let got = parse_duration(s).map(|d| d.0);
+            assert_eq!(got, want.map_err(str::to_string), "{s:?}");
+        }
+    }
+}

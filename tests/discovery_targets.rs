@@ -279,7 +279,13 @@ fn populate_labels_cases_from_upstream() {
     for c in cases {
         match build_target(&mut lb, &c.cfg, &c.input, &LabelSet::new()) {
             Ok(t) => {
-                assert!(c.err.is_empty(), "{}: want error {:?}, got target {:?}", c.name, c.err, t.labels);
+                assert!(
+                    c.err.is_empty(),
+                    "{}: want error {:?}, got target {:?}",
+                    c.name,
+                    c.err,
+                    t.labels
+                );
                 assert_eq!(t.labels, c.res, "{}: final labels", c.name);
                 assert_eq!(t.discovered_labels, c.orig, "{}: discovered labels", c.name);
             }
@@ -313,13 +319,27 @@ fn url_params_are_overridden_by_param_labels() {
 fn scrape_url_escapes_as_go_does() {
     let none = Default::default();
     for (addr, path, params, want) in [
-        ("127.0.0.1:19100", "/metrics", vec![("foo", "bar")], "http://127.0.0.1:19100/metrics?foo=bar"),
-        ("[::1]:9090", "/federate", vec![("match[]", "{__name__=~\"job:.*\"}")], "http://[::1]:9090/federate?match%5B%5D=%7B__name__%3D~%22job%3A.%2A%22%7D"),
+        (
+            "127.0.0.1:19100",
+            "/metrics",
+            vec![("foo", "bar")],
+            "http://127.0.0.1:19100/metrics?foo=bar",
+        ),
+        (
+            "[::1]:9090",
+            "/federate",
+            vec![("match[]", "{__name__=~\"job:.*\"}")],
+            "http://[::1]:9090/federate?match%5B%5D=%7B__name__%3D~%22job%3A.%2A%22%7D",
+        ),
         ("h:1", "/a b/ü", vec![("q", "x y")], "http://h:1/a%20b/%C3%BC?q=x+y"),
         ("h:1", "metrics", vec![], "http://h:1/metrics"),
         ("h:1", "", vec![], "http://h:1"),
     ] {
-        let mut l = ls(&[("__address__", addr), ("__scheme__", "http"), ("__metrics_path__", path)]);
+        let mut l = ls(&[
+            ("__address__", addr),
+            ("__scheme__", "http"),
+            ("__metrics_path__", path),
+        ]);
         for (k, v) in params {
             l.insert(format!("__param_{k}"), v.to_string());
         }
@@ -390,7 +410,13 @@ fn group_labels_fill_in_meta_labels_go_and_samples_see_no_internal_labels() {
     let sample_labels: Vec<(&str, &str)> = t.target_labels.iter().collect();
     assert_eq!(
         sample_labels,
-        [("dc", "fra1"), ("instance", "prober:9115"), ("job", "job"), ("rack", "own"), ("zone", "z1")]
+        [
+            ("dc", "fra1"),
+            ("instance", "prober:9115"),
+            ("job", "job"),
+            ("rack", "own"),
+            ("zone", "z1")
+        ]
     );
 }
 

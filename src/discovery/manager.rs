@@ -55,7 +55,7 @@ pub enum SdConfig {
     /// One `file_sd_configs` entry.
     File(FileSdConfig),
     /// One `http_sd_configs` entry.
-    Http(HttpSdConfig),
+    Http(Box<HttpSdConfig>),
     /// One `dns_sd_configs` entry.
     Dns(DnsSdConfig),
 }
@@ -73,7 +73,7 @@ impl SdSet {
             .iter()
             .cloned()
             .map(SdConfig::File)
-            .chain(self.http_sd_configs.iter().cloned().map(SdConfig::Http))
+            .chain(self.http_sd_configs.iter().map(|h| SdConfig::Http(Box::new(h.clone()))))
             .chain(self.dns_sd_configs.iter().cloned().map(SdConfig::Dns));
         for c in rest {
             if !out.contains(&c) {
@@ -231,7 +231,7 @@ fn spawn_provider(id: u64, cfg: SdConfig, msg_tx: mpsc::Sender<Msg>) -> JoinHand
             match cfg {
                 SdConfig::Static(c) => static_sd::run(c, tx).await,
                 SdConfig::File(c) => file_sd::run(c, tx).await,
-                SdConfig::Http(c) => http_sd::run(c, tx).await,
+                SdConfig::Http(c) => http_sd::run(*c, tx).await,
                 SdConfig::Dns(c) => dns_sd::run(c, tx).await,
             }
         };

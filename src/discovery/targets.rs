@@ -424,7 +424,10 @@ mod tests {
             ("1m30s500ms", Ok(90_500)),
             ("2w", Ok(14 * 86_400_000)),
             ("", Err("empty duration string")),
-            ("2notseconds", Err("unknown unit \"notseconds\" in duration \"2notseconds\"")),
+            (
+                "2notseconds",
+                Err("unknown unit \"notseconds\" in duration \"2notseconds\""),
+            ),
             ("s", Err("not a valid duration string: \"s\"")),
             ("1", Err("not a valid duration string: \"1\"")),
             ("30m1h", Err("not a valid duration string: \"30m1h\"")),

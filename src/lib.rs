@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod exposition;
 pub mod labels;
 pub mod loadgen;

@@ -54,6 +54,10 @@ pub struct Cli {
     #[arg(long = "web.listen-address", value_name = "ADDR", default_value = "0.0.0.0:9090")]
     pub listen_address: SocketAddr,
 
+    /// Enable shutdown and reload via HTTP request (`POST /-/reload`, `POST /-/quit`).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
+
     /// Only log messages at this level or above.
     #[arg(long = "log.level", value_enum, default_value = "info")]
     pub log_level: LogLevel,

@@ -1,224 +1,236 @@
-//! HTTP clients built from a configuration's client options (auth, TLS,
-//! proxy, redirects, HTTP/2): used to scrape targets and, later, by HTTP
-//! discovery, Alertmanager notification and remote write.
-//!
-//! Credentials given as files are read on every request, as Prometheus does,
-//! so a rotated token is picked up without a reload.
+//! An HTTP client built from a section's [`HttpClientConfig`], as
+//! prometheus/common's `NewClientFromConfig` builds one: TLS (CA, client
+//! certificate, `insecure_skip_verify`, `server_name`, versions) on rustls
+//! with the `ring` provider, a proxy, redirects, HTTP/2, and credentials
+//! (basic auth or an `Authorization` header) read from their files at every
+//! request so that rotated secrets are picked up.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::config::{HttpClientConfig, TlsConfig, TlsVersion};
 
-/// A client plus the credentials to attach to each request.
-#[derive(Clone)]
-pub struct HttpClient {
-    client: reqwest::Client,
-    auth: Auth,
-}
-
-#[derive(Clone)]
-enum Auth {
-    None,
-    Basic {
-        username: String,
-        password: Secret,
+/// Why a client could not be built or a request not be authorised.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A credential, certificate or key file could not be read.
+    #[error("unable to read {what} file {path}: {source}")]
+    ReadFile {
+        /// What the file holds.
+        what: &'static str,
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
     },
+    /// A certificate or key is not valid PEM.
+    #[error("unable to load {what}: {message}")]
+    Pem {
+        /// What was being loaded.
+        what: &'static str,
+        /// The parser's complaint.
+        message: String,
+    },
+    /// rustls refused the TLS settings.
+    #[error("invalid TLS settings: {0}")]
+    Tls(String),
+    /// reqwest refused the client settings (for example the proxy URL).
+    #[error("{0}")]
+    Client(#[from] reqwest::Error),
+    /// A credential cannot be sent as a header value.
+    #[error("{what} contains characters not allowed in an HTTP header")]
     Header {
-        kind: String,
-        credentials: Secret,
+        /// Which credential.
+        what: &'static str,
     },
 }
 
-/// A secret given inline or as a file read at use.
-#[derive(Clone)]
-enum Secret {
-    Inline(String),
-    File(String),
+/// The rustls `ring` provider, installed as the process default too so that
+/// nothing else in the process falls back to a provider that is not built in.
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    let provider = rustls::crypto::ring::default_provider();
+    let _ = provider.clone().install_default();
+    Arc::new(provider)
 }
 
-impl Secret {
-    fn of(inline: &str, file: &str) -> Secret {
-        if file.is_empty() {
-            Secret::Inline(inline.to_string())
-        } else {
-            Secret::File(file.to_string())
-        }
-    }
-
-    fn read(&self) -> Result<String, String> {
-        match self {
-            Secret::Inline(s) => Ok(s.clone()),
-            Secret::File(f) => std::fs::read_to_string(f)
-                .map(|s| s.trim().to_string())
-                .map_err(|e| format!("unable to read {f}: {e}")),
-        }
-    }
-}
-
-impl HttpClient {
-    /// A client for `cfg`. Errors name the unusable option (an unreadable CA
-    /// file, a malformed proxy URL, …).
-    pub fn new(cfg: &HttpClientConfig) -> Result<HttpClient, String> {
-        let tls = tls_config(&cfg.tls_config)?;
-        let mut b = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .redirect(if cfg.follow_redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            });
-        if !cfg.enable_http2 {
-            b = b.http1_only();
-        }
-        match &cfg.proxy_url {
-            Some(p) => b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("proxy_url {p:?}: {e}"))?),
-            None => b = b.no_proxy(),
-        }
-        let client = b.build().map_err(|e| format!("building the HTTP client: {e}"))?;
-        let auth = if let Some(a) = &cfg.authorization {
-            Auth::Header {
-                kind: a.kind.clone(),
-                credentials: Secret::of(a.credentials.expose(), &a.credentials_file),
-            }
-        } else if let Some(b) = &cfg.basic_auth {
-            Auth::Basic {
-                username: b.username.clone(),
-                password: Secret::of(b.password.expose(), &b.password_file),
-            }
-        } else {
-            Auth::None
-        };
-        Ok(HttpClient { client, auth })
-    }
-
-    /// A GET request with the configured credentials.
-    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, String> {
-        let rb = self.client.get(url);
-        Ok(match &self.auth {
-            Auth::None => rb,
-            Auth::Basic { username, password } => rb.basic_auth(username, Some(password.read()?)),
-            Auth::Header { kind, credentials } => {
-                let v = format!("{kind} {}", credentials.read()?);
-                let mut hv = HeaderValue::from_str(&v).map_err(|_| "credentials are not a valid header value")?;
-                hv.set_sensitive(true);
-                rb.header(AUTHORIZATION, hv)
-            }
+fn read_secret_file(what: &'static str, path: &str) -> Result<String, ClientError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| ClientError::ReadFile {
+            what,
+            path: path.to_string(),
+            source,
         })
-    }
-
-    /// The underlying client, for requests that are not plain GETs.
-    pub fn inner(&self) -> &reqwest::Client {
-        &self.client
-    }
 }
 
-fn read_file(path: &str, what: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("unable to read {what} {path}: {e}"))
+/// Inline PEM text, or the content of `file`, or `None` when neither is set.
+fn pem_source(what: &'static str, inline: &str, file: &str) -> Result<Option<Vec<u8>>, ClientError> {
+    if !inline.is_empty() {
+        return Ok(Some(inline.as_bytes().to_vec()));
+    }
+    if file.is_empty() {
+        return Ok(None);
+    }
+    std::fs::read(file).map(Some).map_err(|source| ClientError::ReadFile {
+        what,
+        path: file.to_string(),
+        source,
+    })
 }
 
-fn tls_config(t: &TlsConfig) -> Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let versions: &[&rustls::SupportedProtocolVersion] = match (t.min_version, t.max_version) {
-        (Some(TlsVersion::Tls13), _) => &[&rustls::version::TLS13],
-        (_, Some(TlsVersion::Tls12 | TlsVersion::Tls11 | TlsVersion::Tls10)) => &[&rustls::version::TLS12],
-        _ => rustls::ALL_VERSIONS,
-    };
+fn versions(tls: &TlsConfig) -> Vec<&'static rustls::SupportedProtocolVersion> {
+    // rustls speaks TLS 1.2 and 1.3 only; older minimums mean "1.2 and up".
+    let min = tls.min_version.unwrap_or(TlsVersion::Tls12);
+    let max = tls.max_version.unwrap_or(TlsVersion::Tls13);
+    let mut out = Vec::new();
+    if min <= TlsVersion::Tls12 && max >= TlsVersion::Tls12 {
+        out.push(&rustls::version::TLS12);
+    }
+    if max >= TlsVersion::Tls13 {
+        out.push(&rustls::version::TLS13);
+    }
+    out
+}
+
+/// Builds the rustls client configuration for `tls`; `http2` decides the
+/// ALPN protocols offered.
+pub fn tls_client_config(tls: &TlsConfig, http2: bool) -> Result<rustls::ClientConfig, ClientError> {
+    let provider = crypto_provider();
+    let versions = versions(tls);
+    if versions.is_empty() {
+        return Err(ClientError::Tls(
+            "no TLS version between min_version and max_version is supported".into(),
+        ));
+    }
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .map_err(|e| format!("tls_config: {e}"))?;
-
-    let mut roots = rustls::RootCertStore::empty();
-    let ca_pem = if !t.ca_file.is_empty() {
-        Some(read_file(&t.ca_file, "CA file")?)
-    } else if !t.ca.is_empty() {
-        Some(t.ca.as_bytes().to_vec())
+        .with_protocol_versions(&versions)
+        .map_err(|e| ClientError::Tls(e.to_string()))?;
+    let verifier: Arc<dyn ServerCertVerifier> = if tls.insecure_skip_verify {
+        Arc::new(AcceptAnyServerCert(provider.signature_verification_algorithms))
     } else {
-        None
-    };
-    match &ca_pem {
-        Some(pem) => {
-            let mut n = 0;
-            for c in CertificateDer::pem_slice_iter(pem) {
-                let c = c.map_err(|e| format!("tls_config CA: {e}"))?;
-                roots.add(c).map_err(|e| format!("tls_config CA: {e}"))?;
-                n += 1;
+        let mut roots = RootCertStore::empty();
+        match pem_source("CA", &tls.ca, &tls.ca_file)? {
+            Some(pem) => {
+                for cert in CertificateDer::pem_slice_iter(&pem) {
+                    let cert = cert.map_err(|e| ClientError::Pem {
+                        what: "CA certificate",
+                        message: e.to_string(),
+                    })?;
+                    roots.add(cert).map_err(|e| ClientError::Tls(e.to_string()))?;
+                }
+                if roots.is_empty() {
+                    return Err(ClientError::Pem {
+                        what: "CA certificate",
+                        message: "no certificate found".into(),
+                    });
+                }
             }
-            if n == 0 {
-                return Err("tls_config CA: no certificate found".to_string());
-            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let roots = Arc::new(roots);
-
-    let builder = if t.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider.clone())))
-    } else if !t.server_name.is_empty() {
-        let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
             .build()
-            .map_err(|e| format!("tls_config: {e}"))?;
-        let name = ServerName::try_from(t.server_name.clone())
-            .map_err(|e| format!("tls_config server_name {:?}: {e}", t.server_name))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(FixedName { inner, name }))
-    } else {
-        builder.with_root_certificates(roots)
+            .map_err(|e| ClientError::Tls(e.to_string()))?;
+        if tls.server_name.is_empty() {
+            webpki
+        } else {
+            let name = ServerName::try_from(tls.server_name.clone())
+                .map_err(|e| ClientError::Tls(format!("server_name {:?}: {e}", tls.server_name)))?;
+            Arc::new(VerifyAs { inner: webpki, name })
+        }
     };
-
-    let cert_pem = if !t.cert_file.is_empty() {
-        Some(read_file(&t.cert_file, "client certificate")?)
-    } else if !t.cert.is_empty() {
-        Some(t.cert.as_bytes().to_vec())
-    } else {
-        None
-    };
-    let mut cfg = match cert_pem {
+    let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
+    let mut config = match pem_source("client certificate", &tls.cert, &tls.cert_file)? {
         Some(cert_pem) => {
-            let key_pem = if !t.key_file.is_empty() {
-                read_file(&t.key_file, "client key")?
-            } else {
-                t.key.expose().as_bytes().to_vec()
-            };
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
                 .collect::<Result<_, _>>()
-                .map_err(|e| format!("tls_config client certificate: {e}"))?;
-            let key =
-                PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| format!("tls_config client key: {e}"))?;
+                .map_err(|e| ClientError::Pem {
+                    what: "client certificate",
+                    message: e.to_string(),
+                })?;
+            let key_pem = pem_source("client key", tls.key.expose(), &tls.key_file)?.unwrap_or_default();
+            let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| ClientError::Pem {
+                what: "client key",
+                message: e.to_string(),
+            })?;
             builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|e| format!("tls_config client certificate: {e}"))?
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| ClientError::Tls(e.to_string()))?
         }
         None => builder.with_no_client_auth(),
     };
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(config)
 }
 
-/// `insecure_skip_verify: true`: any certificate is accepted (signatures on
-/// the handshake are still checked, so the peer holds the key it shows).
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+/// Builds a client for `cfg` whose requests time out after `timeout`.
+pub fn build_client(cfg: &HttpClientConfig, timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    let tls = tls_client_config(&cfg.tls_config, cfg.enable_http2)?;
+    let mut b = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(timeout)
+        .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")));
+    b = match &cfg.proxy_url {
+        Some(u) => b.proxy(reqwest::Proxy::all(u.as_str())?),
+        // prometheus/common uses no proxy unless one is configured.
+        None => b.no_proxy(),
+    };
+    if !cfg.follow_redirects {
+        b = b.redirect(reqwest::redirect::Policy::none());
+    }
+    if !cfg.enable_http2 {
+        b = b.http1_only();
+    }
+    Ok(b.build()?)
+}
 
-impl ServerCertVerifier for NoVerify {
+/// Adds the configured credentials to a request, reading secret files now.
+pub fn authorize(req: reqwest::RequestBuilder, cfg: &HttpClientConfig) -> Result<reqwest::RequestBuilder, ClientError> {
+    if let Some(b) = &cfg.basic_auth {
+        let password = if b.password_file.is_empty() {
+            b.password.expose().to_string()
+        } else {
+            read_secret_file("password", &b.password_file)?
+        };
+        return Ok(req.basic_auth(&b.username, Some(password)));
+    }
+    if let Some(a) = &cfg.authorization {
+        let credentials = if a.credentials_file.is_empty() {
+            a.credentials.expose().to_string()
+        } else {
+            read_secret_file("credentials", &a.credentials_file)?
+        };
+        let mut value = HeaderValue::from_str(&format!("{} {}", a.kind, credentials))
+            .map_err(|_| ClientError::Header { what: "authorization" })?;
+        value.set_sensitive(true);
+        return Ok(req.header(AUTHORIZATION, value));
+    }
+    Ok(req)
+}
+
+/// `insecure_skip_verify`: any certificate is accepted, but handshake
+/// signatures are still checked so that the connection itself is sound.
+#[derive(Debug)]
+struct AcceptAnyServerCert(WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for AcceptAnyServerCert {
     fn verify_server_cert(
         &self,
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
+        _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
@@ -230,7 +242,7 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
     }
 
     fn verify_tls13_signature(
@@ -239,33 +251,33 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.0.supported_schemes()
     }
 }
 
-/// `server_name`: the certificate is checked against the configured name
-/// instead of the host in the URL.
+/// `server_name`: the certificate is verified against this name instead of
+/// the URL's host (the SNI sent is still the URL's host).
 #[derive(Debug)]
-struct FixedName {
-    inner: Arc<rustls::client::WebPkiServerVerifier>,
+struct VerifyAs {
+    inner: Arc<WebPkiServerVerifier>,
     name: ServerName<'static>,
 }
 
-impl ServerCertVerifier for FixedName {
+impl ServerCertVerifier for VerifyAs {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        ocsp: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp, now)
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -288,5 +300,81 @@ impl ServerCertVerifier for FixedName {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_settings_build_a_client() {
+        build_client(&HttpClientConfig::default(), Duration::from_secs(1)).unwrap();
+        let tls = TlsConfig {
+            insecure_skip_verify: true,
+            min_version: Some(TlsVersion::Tls13),
+            ..TlsConfig::default()
+        };
+        let c = tls_client_config(&tls, false).unwrap();
+        assert_eq!(c.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn unreadable_or_bad_pem_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("ca.pem").display().to_string();
+        let tls = TlsConfig {
+            ca_file: missing.clone(),
+            ..TlsConfig::default()
+        };
+        let e = tls_client_config(&tls, true).unwrap_err().to_string();
+        assert!(e.contains(&missing) && e.contains("CA"), "{e}");
+        let tls = TlsConfig {
+            ca: "not pem".into(),
+            ..TlsConfig::default()
+        };
+        let e = tls_client_config(&tls, true).unwrap_err().to_string();
+        assert!(e.contains("CA certificate"), "{e}");
+    }
+
+    #[test]
+    fn version_range() {
+        let v = |min, max| {
+            versions(&TlsConfig {
+                min_version: min,
+                max_version: max,
+                ..TlsConfig::default()
+            })
+            .len()
+        };
+        assert_eq!(v(None, None), 2);
+        assert_eq!(v(Some(TlsVersion::Tls10), Some(TlsVersion::Tls12)), 1);
+        assert_eq!(v(Some(TlsVersion::Tls13), None), 1);
+        assert_eq!(v(None, Some(TlsVersion::Tls11)), 0);
+    }
+}
+
+/// A client together with the credentials its requests carry: what a scrape
+/// pool keeps for its targets.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    cfg: Arc<HttpClientConfig>,
+}
+
+impl HttpClient {
+    /// A client for `cfg`; requests set their own timeouts.
+    pub fn new(cfg: &HttpClientConfig) -> Result<HttpClient, String> {
+        // The per-request timeout (the scrape timeout) takes precedence.
+        let client = build_client(cfg, Duration::from_secs(3600)).map_err(|e| e.to_string())?;
+        Ok(HttpClient {
+            client,
+            cfg: Arc::new(cfg.clone()),
+        })
+    }
+
+    /// A GET request with the configured credentials.
+    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, String> {
+        authorize(self.client.get(url), &self.cfg).map_err(|e| e.to_string())
     }
 }

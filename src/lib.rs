@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod exposition;
 pub mod http_client;
 pub mod labels;

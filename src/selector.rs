@@ -255,7 +255,10 @@ mod tests {
                 r#"y!~"b\"c""#
             ]
         );
-        assert_eq!(show(r#"{"my.metric", "a.b"="\u00e9"}"#), vec![r#"__name__="my.metric""#, r#"a.b="é""#]);
+        assert_eq!(
+            show(r#"{"my.metric", "a.b"="\u00e9"}"#),
+            vec![r#"__name__="my.metric""#, r#"a.b="é""#]
+        );
         assert_eq!(show(r#"{__name__=~"^job:.*"}"#), vec![r#"__name__=~"^job:.*""#]);
     }
 

@@ -180,11 +180,9 @@ fn assert_histograms_are_consistent(e: &Exposition) {
     }
 }
 
+/// The same client strata scrapes with (TLS on the ring provider, no compression of its own).
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client builds")
+    strata::http_client::build_client(&Default::default(), Duration::from_secs(30)).expect("client builds")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

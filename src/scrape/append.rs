@@ -485,7 +485,10 @@ mod tests {
         scrape(&db, &mut ta, "a{job=\"x\"} 1\nb{instance=\"\"} 1\n", T);
         assert_eq!(
             series(&db),
-            vec![r#"{__name__="a", instance="h:1", job="x"}"#, r#"{__name__="b", job="j"}"#]
+            vec![
+                r#"{__name__="a", instance="h:1", job="x"}"#,
+                r#"{__name__="b", job="j"}"#
+            ]
         );
     }
 
@@ -583,7 +586,10 @@ mod tests {
         };
         let mut ta = TargetAppender::new(r);
         let rep = scrape(&db, &mut ta, "a{x=\"long\"} 1\n", T);
-        assert!(rep.error.unwrap().starts_with("label_value_length_limit exceeded (metric: a, label name: x"));
+        assert!(rep
+            .error
+            .unwrap()
+            .starts_with("label_value_length_limit exceeded (metric: a, label name: x"));
     }
 
     #[test]

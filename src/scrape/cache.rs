@@ -84,6 +84,7 @@ impl ScrapeCache {
     }
 
     /// Number of series texts known.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

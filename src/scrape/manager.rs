@@ -9,16 +9,18 @@ use std::time::{Duration, SystemTime};
 
 use parking_lot::Mutex;
 use reqwest::header::HeaderValue;
-use strata_storage::Db;
+use strata_storage::{Db, Labels};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::append::{Limits, Metadata, SampleRules, TargetAppender};
 use super::scrape_loop::{Health, LoopSettings, LoopShared, ScrapeLoop, Stop, TargetState};
 use crate::config::{Config, ScrapeConfig, ScrapeProtocol};
-use crate::discovery::{build_targets, DroppedTarget, Target, TargetGroup};
+use crate::discovery::targets::{build_target, DroppedTarget, Target};
+use crate::discovery::TargetGroup;
 use crate::exposition::Format;
 use crate::http_client::HttpClient;
+use crate::labels::LabelsBuilder;
 
 /// The `Accept` header for a list of protocols (spec §2.3).
 pub fn accept_header(protocols: &[ScrapeProtocol]) -> String {
@@ -47,6 +49,14 @@ fn fallback_format(p: ScrapeProtocol) -> Format {
         ScrapeProtocol::OpenMetricsText0_0_1 | ScrapeProtocol::OpenMetricsText1_0_0 => Format::OpenMetrics,
         ScrapeProtocol::PrometheusText0_0_4 | ScrapeProtocol::PrometheusText1_0_0 => Format::PromText,
     }
+}
+
+fn pairs(l: &Labels) -> Vec<(String, String)> {
+    l.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+}
+
+fn map(l: &Labels) -> BTreeMap<String, String> {
+    l.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
 }
 
 /// FNV-1a, 64 bit.
@@ -254,12 +264,41 @@ impl ScrapeManager {
 
     fn sync_pool(&self, job: &str, pool: &mut Pool, groups: Vec<TargetGroup>, restart: bool) {
         let cfg = pool.cfg.clone();
-        let (targets, dropped, dropped_count) = build_targets(&cfg, &groups);
+        let mut targets = Vec::new();
+        let mut dropped = Vec::new();
+        let mut dropped_count = 0;
+        let mut lb = LabelsBuilder::new();
+        let keep = cfg.keep_dropped_targets;
+        for g in &groups {
+            for (index, t) in g.targets.iter().enumerate() {
+                match build_target(&mut lb, &cfg, t, &g.labels) {
+                    Ok(t) => targets.push(t),
+                    Err(mut d) => {
+                        d.source = g.source.clone();
+                        d.index = index;
+                        if d.reason.is_some() {
+                            // Invalid targets are logged, as upstream; the API lists those relabeling dropped.
+                            tracing::warn!(job, target = %d.failure_message().unwrap_or_default(), "dropping an invalid target");
+                            continue;
+                        }
+                        dropped_count += 1;
+                        if keep == 0 || (dropped.len() as u64) < keep {
+                            dropped.push(d);
+                        }
+                    }
+                }
+            }
+        }
         pool.groups = groups;
         pool.dropped = dropped;
         pool.dropped_count = dropped_count;
-        let limit_err = (cfg.target_limit > 0 && targets.len() as u64 > cfg.target_limit)
-            .then(|| format!("target_limit exceeded (number of targets: {}, limit: {})", targets.len(), cfg.target_limit));
+        let limit_err = (cfg.target_limit > 0 && targets.len() as u64 > cfg.target_limit).then(|| {
+            format!(
+                "target_limit exceeded (number of targets: {}, limit: {})",
+                targets.len(),
+                cfg.target_limit
+            )
+        });
         let mut keep: HashMap<u64, LoopHandle> = HashMap::new();
         let mut order = Vec::with_capacity(targets.len());
         for t in targets {
@@ -309,7 +348,7 @@ impl ScrapeManager {
         limit_err: Option<String>,
     ) -> Option<LoopHandle> {
         let rules = SampleRules {
-            target_labels: target.target_labels.clone(),
+            target_labels: pairs(&target.target_labels),
             honor_labels: cfg.honor_labels,
             honor_timestamps: cfg.honor_timestamps,
             track_timestamps_staleness: cfg.track_timestamps_staleness,
@@ -339,17 +378,17 @@ impl ScrapeManager {
             },
         };
         let h = target_key(&target);
-        let iv = target.interval.as_nanos().max(1);
+        let iv = target.interval.to_std().as_nanos().max(1);
         let offset = Duration::from_nanos(((h ^ self.seed) as u128 % iv) as u64);
         let settings = LoopSettings {
             url: target.url.clone(),
-            interval: target.interval,
-            timeout: target.timeout,
+            interval: target.interval.to_std(),
+            timeout: target.timeout.to_std(),
             accept: HeaderValue::from_str(&accept_header(cfg.protocols())).unwrap_or(HeaderValue::from_static("*/*")),
             compression: cfg.enable_compression,
             body_size_limit: cfg.body_size_limit.0,
             fallback: cfg.fallback_scrape_protocol.0.map(fallback_format),
-            target_labels: target.target_labels.clone(),
+            target_labels: pairs(&target.target_labels),
             offset,
             forced_error: limit_err.clone().or(client_err),
         };
@@ -377,7 +416,10 @@ impl ScrapeManager {
     pub async fn shutdown(&self) {
         let handles: Vec<LoopHandle> = {
             let mut pools = self.pools.lock();
-            pools.values_mut().flat_map(|p| p.loops.drain().map(|(_, h)| h)).collect()
+            pools
+                .values_mut()
+                .flat_map(|p| p.loops.drain().map(|(_, h)| h))
+                .collect()
         };
         for h in &handles {
             let _ = h.stop.send(Stop::Quiet);
@@ -397,10 +439,10 @@ impl ScrapeManager {
                 snap.active.push(ActiveTarget {
                     pool: job.clone(),
                     discovered_labels: h.target.discovered_labels.clone(),
-                    labels: h.target.target_labels.iter().cloned().collect(),
+                    labels: map(&h.target.target_labels),
                     url: h.target.url.clone(),
-                    interval: h.target.interval,
-                    timeout: h.target.timeout,
+                    interval: h.target.interval.to_std(),
+                    timeout: h.target.timeout.to_std(),
                     state: h.shared.state.lock().clone(),
                 });
             }
@@ -422,7 +464,7 @@ impl ScrapeManager {
         for p in pools.values() {
             for key in &p.order {
                 let Some(h) = p.loops.get(key) else { continue };
-                let target: BTreeMap<String, String> = h.target.target_labels.iter().cloned().collect();
+                let target = map(&h.target.target_labels);
                 let ta = h.shared.appender.lock();
                 let mut fams: Vec<(&str, &Metadata)> = ta.metadata().collect();
                 fams.sort_by(|a, b| a.0.cmp(b.0));

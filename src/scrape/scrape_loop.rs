@@ -335,14 +335,7 @@ impl ScrapeLoop {
 
     /// Appends a body and the report in one commit; on an append error,
     /// rolls back and writes markers and the failed report instead.
-    fn append_body(
-        &self,
-        format: Format,
-        body: &[u8],
-        t: i64,
-        report: &mut Report,
-        started: Instant,
-    ) -> AppendReport {
+    fn append_body(&self, format: Format, body: &[u8], t: i64, report: &mut Report, started: Instant) -> AppendReport {
         let now = unix_ms(SystemTime::now());
         let mut ta = self.shared.appender.lock();
         let mut app = self.db.appender();

@@ -65,12 +65,27 @@ pub fn success(data: Value) -> Response {
     json_response(StatusCode::OK, &json!({"status": "success", "data": data}))
 }
 
-/// `{"status":"error","errorType":…,"error":…}` with the type's status code.
-pub fn error(kind: ErrorType, msg: impl Into<String>) -> Response {
-    json_response(
-        kind.status(),
-        &json!({"status": "error", "errorType": kind.as_str(), "error": msg.into()}),
-    )
+/// An API error: `{"status":"error","errorType":…,"error":…}` with the type's status code.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Kind (decides the status code).
+    pub kind: ErrorType,
+    /// Message.
+    pub msg: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_response(
+            self.kind.status(),
+            &json!({"status": "error", "errorType": self.kind.as_str(), "error": self.msg}),
+        )
+    }
+}
+
+/// Shorthand for an [`ApiError`].
+pub fn error(kind: ErrorType, msg: impl Into<String>) -> ApiError {
+    ApiError { kind, msg: msg.into() }
 }
 
 /// RFC 3339 with nanoseconds, trailing zeros trimmed, UTC (Go's RFC3339Nano).
@@ -112,7 +127,7 @@ fn prom_duration(d: Duration) -> String {
     PromDuration(d.as_millis() as u64).to_string()
 }
 
-fn scrape(st: &AppState) -> Result<&Arc<ScrapeManager>, Response> {
+fn scrape(st: &AppState) -> Result<&Arc<ScrapeManager>, ApiError> {
     st.scrape
         .get()
         .ok_or_else(|| error(ErrorType::Unavailable, "scrape manager is not running yet"))
@@ -122,7 +137,7 @@ fn scrape(st: &AppState) -> Result<&Arc<ScrapeManager>, Response> {
 pub async fn targets(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mgr = match scrape(&st) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let state = q.get("state").map(|s| s.to_ascii_lowercase()).unwrap_or_default();
     let (want_active, want_dropped) = match state.as_str() {
@@ -176,7 +191,7 @@ pub async fn targets(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<St
     success(Value::Object(data))
 }
 
-fn parse_limit(q: &HashMap<String, String>, name: &str) -> Result<Option<usize>, Response> {
+fn parse_limit(q: &HashMap<String, String>, name: &str) -> Result<Option<usize>, ApiError> {
     match q.get(name).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => match s.parse::<i64>() {
@@ -191,23 +206,22 @@ fn parse_limit(q: &HashMap<String, String>, name: &str) -> Result<Option<usize>,
 }
 
 /// `GET /api/v1/targets/metadata?match_target=…&metric=…&limit=…`
-pub async fn targets_metadata(
-    State(st): State<Arc<AppState>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+pub async fn targets_metadata(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mgr = match scrape(&st) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let limit = match parse_limit(&q, "limit") {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let matchers = match q.get("match_target").filter(|s| !s.is_empty()) {
         None => Vec::new(),
         Some(sel) => match crate::selector::parse(sel) {
             Ok(m) => m,
-            Err(e) => return error(ErrorType::BadData, format!("invalid parameter \"match_target\": {e}")),
+            Err(e) => {
+                return error(ErrorType::BadData, format!("invalid parameter \"match_target\": {e}")).into_response()
+            }
         },
     };
     let metric = q.get("metric").filter(|s| !s.is_empty());
@@ -243,11 +257,11 @@ pub async fn targets_metadata(
 pub async fn metadata(State(st): State<Arc<AppState>>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mgr = match scrape(&st) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (limit, per_metric) = match (parse_limit(&q, "limit"), parse_limit(&q, "limit_per_metric")) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let metric = q.get("metric").filter(|s| !s.is_empty());
     let mut fams: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -282,7 +296,7 @@ mod tests {
     #[test]
     fn rfc3339_nano_matches_go() {
         let t = UNIX_EPOCH + Duration::new(1_795_571_245, 547_000_000);
-        assert_eq!(rfc3339_nano(t), "2026-11-25T23:07:25.547Z");
+        assert_eq!(rfc3339_nano(t), "2026-11-25T01:47:25.547Z");
         assert_eq!(rfc3339_nano(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let t = UNIX_EPOCH + Duration::new(951_782_400, 1); // 2000-02-29
         assert_eq!(rfc3339_nano(t), "2000-02-29T00:00:00.000000001Z");

@@ -218,30 +218,35 @@ fn bytes_per_sample() {
     let (hosts, scrapes) = (5usize, 480i64);
     let mut rng = Rng(7);
     let t0 = 1_700_000_000_000i64 - 1_700_000_000_000 % 7_200_000;
-    for h in 0..hosts {
-        let mut app = db.appender();
-        let refs: Vec<SeriesRef> = models
-            .iter()
-            .map(|m| {
-                let mut l = m.labels.clone();
-                l.push(("instance".into(), format!("host-{h:03}.dc1.example.com:9100")));
-                l.push(("job".into(), "node".into()));
-                app.series_ref(&Labels::new(l).unwrap())
-            })
-            .collect();
-        app.commit().unwrap();
-        let mut vals: Vec<f64> = models
-            .iter()
-            .map(|m| {
-                if m.delta == 0.0 {
-                    m.first
-                } else {
-                    m.round.apply(m.first * (0.8 + 0.4 * unit(&mut rng)))
-                }
-            })
-            .collect();
-        let mut t = t0 + h as i64 * 1_234;
-        for _ in 0..scrapes {
+    // Per host: series refs, current values, next scrape time.
+    let mut hosts_state: Vec<(Vec<SeriesRef>, Vec<f64>, i64)> = (0..hosts)
+        .map(|h| {
+            let mut app = db.appender();
+            let refs: Vec<SeriesRef> = models
+                .iter()
+                .map(|m| {
+                    let mut l = m.labels.clone();
+                    l.push(("instance".into(), format!("host-{h:03}.dc1.example.com:9100")));
+                    l.push(("job".into(), "node".into()));
+                    app.series_ref(&Labels::new(l).unwrap())
+                })
+                .collect();
+            app.commit().unwrap();
+            let vals: Vec<f64> = models
+                .iter()
+                .map(|m| {
+                    if m.delta == 0.0 {
+                        m.first
+                    } else {
+                        m.round.apply(m.first * (0.8 + 0.4 * unit(&mut rng)))
+                    }
+                })
+                .collect();
+            (refs, vals, t0 + h as i64 * 1_234)
+        })
+        .collect();
+    for _ in 0..scrapes {
+        for (refs, vals, t) in hosts_state.iter_mut() {
             let mut app = db.appender();
             for (i, m) in models.iter().enumerate() {
                 if m.delta != 0.0 {
@@ -252,12 +257,12 @@ fn bytes_per_sample() {
                     };
                     vals[i] = m.round.apply((vals[i] + step).max(0.0));
                 }
-                app.append(refs[i], t, vals[i]).unwrap();
+                app.append(refs[i], *t, vals[i]).unwrap();
             }
             app.commit().unwrap();
-            t += 15_000;
+            *t += 15_000;
             if rng.next().is_multiple_of(20) {
-                t += 3 + (rng.next() % 28) as i64;
+                *t += 3 + (rng.next() % 28) as i64;
             }
         }
     }

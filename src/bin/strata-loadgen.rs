@@ -1,15 +1,18 @@
-//! strata-loadgen: simulated targets for benchmarking a strata host.
+//! strata-loadgen: simulated targets, and a scrape benchmark of a strata host.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use strata::loadgen::cli::{Command, LoadgenCli};
+use strata::loadgen::bench::{run_scrape_bench, BenchError};
+use strata::loadgen::cli::{Command, LoadgenCli, ScrapeBenchArgs};
 use strata::loadgen::{start_targets, Clock, LoadgenError};
 
 /// Exit code for bad usage and unusable inputs, as strata itself uses.
 const EXIT_USAGE: u8 = 2;
+/// Exit code after SIGINT or SIGTERM stopped a benchmark, as shells report 128 + SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match LoadgenCli::try_parse() {
@@ -35,7 +38,55 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Targets(args) => rt.block_on(targets(args.config())),
+        Command::ScrapeBench(args) => rt.block_on(scrape_bench(args)),
     }
+}
+
+async fn scrape_bench(args: ScrapeBenchArgs) -> ExitCode {
+    raise_fd_limit();
+    let cfg = args.config();
+    let progress = |line: &str| eprintln!("strata-loadgen: {line}");
+    // On a signal the benchmark's future is dropped: its guards stop strata and remove the
+    // work directory before this returns.
+    let result = tokio::select! {
+        r = run_scrape_bench(&cfg, &progress) => r,
+        _ = shutdown_signal() => {
+            eprintln!("strata-loadgen: interrupted; stopping strata");
+            return ExitCode::from(EXIT_INTERRUPTED);
+        }
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ BenchError::Usage(_)) => {
+            eprintln!("strata-loadgen: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("strata-loadgen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let text = if args.json {
+            report.to_json() + "\n"
+        } else {
+            report.to_text()
+        };
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    if report.samples_appended == 0 {
+        eprintln!("strata-loadgen: strata appended no samples during the measurement");
+        return ExitCode::FAILURE;
+    }
+    if report.scrapes_failed > 0 {
+        eprintln!(
+            "strata-loadgen: warning: {} of {} targets were not up at the end",
+            report.scrapes_failed, report.setup.targets
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 async fn targets(cfg: strata::loadgen::TargetsConfig) -> ExitCode {

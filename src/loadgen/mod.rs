@@ -8,6 +8,9 @@
 //! for a seed and a scrape count. With `--churn P`, P % of each target's series per minute are
 //! replaced by series with a new `pod` label value, spread evenly over the minute.
 //!
+//! `strata-loadgen scrape-bench` starts such targets and a strata that scrapes them, and
+//! measures what the strata costs ([`bench`]).
+//!
 //! The invariant bytes of each line are rendered once ([`Layout`]); a scrape writes only the
 //! values, formatted as Prometheus's Go writer does ([`write_float`]).
 //!
@@ -21,6 +24,7 @@
 //! assert!(body.starts_with(b"# HELP "));
 //! ```
 
+pub mod bench;
 pub mod cli;
 mod clock;
 mod gofloat;

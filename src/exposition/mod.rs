@@ -290,7 +290,17 @@ pub(crate) mod testutil {
 
     /// Every entry up to the end or the first error.
     pub(crate) fn collect(format: Format, body: &[u8]) -> (Vec<Got>, Option<ParseError>) {
-        let mut p = Parser::new(format, body);
+        collect_from(Parser::new(format, body))
+    }
+
+    /// [`collect`] for the text format read by the lexer alone, without the plain-line fast path.
+    pub(crate) fn collect_lexer_only(body: &[u8]) -> (Vec<Got>, Option<ParseError>) {
+        collect_from(Parser {
+            inner: Inner::PromText(prom_text::PromTextParser::lexer_only(body)),
+        })
+    }
+
+    fn collect_from(mut p: Parser<'_>) -> (Vec<Got>, Option<ParseError>) {
         let mut out = Vec::new();
         let mut labels = LabelBuf::default();
         loop {

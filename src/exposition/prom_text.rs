@@ -8,7 +8,8 @@ use super::error::ParseError;
 use super::float::{parse_go_float, FloatError};
 use super::labels::{LabelSource, Normalize};
 use super::text::{
-    is_label_start, is_metric_start, is_prom_value_stop, is_ws, unescape_help, unescape_label, Cursor, Tok,
+    is_label_char, is_label_start, is_metric_char, is_metric_start, is_prom_value_stop, is_ws, unescape_help,
+    unescape_label, Cursor, Tok,
 };
 use super::{Entry, MetricType, Sample, NORMAL_NAN_BITS};
 
@@ -328,6 +329,9 @@ pub(crate) struct PromTextParser<'b> {
     /// of whatever family, until the next one (upstream's behaviour).
     mtype: MetricType,
     done: bool,
+    /// Whether [`PromTextParser::plain_line`] is tried (off only in tests
+    /// that compare it with the lexer).
+    fast: bool,
 }
 
 impl<'b> PromTextParser<'b> {
@@ -341,6 +345,16 @@ impl<'b> PromTextParser<'b> {
             offsets: Vec::with_capacity(OFFSETS_CAPACITY),
             mtype: MetricType::Unknown,
             done: false,
+            fast: true,
+        }
+    }
+
+    /// A parser that reads every line with the lexer, for comparisons.
+    #[cfg(test)]
+    pub(crate) fn lexer_only(body: &'b [u8]) -> PromTextParser<'b> {
+        PromTextParser {
+            fast: false,
+            ..PromTextParser::new(body)
         }
     }
 
@@ -371,6 +385,12 @@ impl<'b> PromTextParser<'b> {
         loop {
             self.start = self.lx.c.i;
             self.offsets.clear();
+            if self.fast && self.lx.state == State::Init {
+                if let Some(kind) = self.plain_line() {
+                    return Ok(Some(kind));
+                }
+                self.offsets.clear();
+            }
             let t = self.lx.token();
             match t {
                 Tok::Eof => return Ok(None),
@@ -403,6 +423,163 @@ impl<'b> PromTextParser<'b> {
                 _ => return Err(self.err("expected a valid start token", t)),
             }
         }
+    }
+
+    /// The hot path: a sample line in the shape exporters write,
+    /// `name{a="b",c="d"} value [timestamp]\n` with single spaces, no
+    /// escapes and a real newline, read with tight loops. Anything else
+    /// (comments, quoted names, extra blanks, escapes, errors) returns `None`
+    /// with the position unchanged, and the lexer reads the line as upstream
+    /// does; both give the same entry for the lines this accepts.
+    #[inline]
+    fn plain_line(&mut self) -> Option<Kind> {
+        let b = self.lx.c.b;
+        let start = self.lx.c.i;
+        let at = |i: usize| b.get(i).copied().unwrap_or(0);
+        if at(start) == b'#' {
+            return self.plain_metadata();
+        }
+        if !is_metric_start(at(start)) {
+            return None;
+        }
+        let mut i = start + 1;
+        while is_metric_char(at(i)) {
+            i += 1;
+        }
+        self.offsets.extend([start, i]);
+        if at(i) == b'{' {
+            i += 1;
+            loop {
+                match at(i) {
+                    b'}' => {
+                        i += 1;
+                        break;
+                    }
+                    c if is_label_start(c) => {}
+                    _ => return None,
+                }
+                let ns = i;
+                i += 1;
+                while is_label_char(at(i)) {
+                    i += 1;
+                }
+                let ne = i;
+                if at(i) != b'=' || at(i + 1) != b'"' {
+                    return None;
+                }
+                let vs = i + 2;
+                let k = memchr::memchr3(b'"', b'\\', b'\n', b.get(vs..)?)?;
+                let ve = vs + k;
+                if b[ve] != b'"' {
+                    return None;
+                }
+                let v = &b[vs..ve];
+                if !v.is_ascii() && (std::str::from_utf8(v).is_err() || v.contains(&0)) {
+                    return None;
+                }
+                if v.is_ascii() && v.contains(&0) {
+                    return None;
+                }
+                self.offsets.extend([ns, ne, vs, ve]);
+                i = ve + 1;
+                if at(i) == b',' {
+                    i += 1;
+                }
+            }
+        }
+        let series_end = i;
+        if at(i) != b' ' {
+            return None;
+        }
+        i += 1;
+        let vs = i;
+        while !is_prom_value_stop(at(i)) {
+            i += 1;
+        }
+        if i == vs || i >= b.len() {
+            return None;
+        }
+        let value = match parse_go_float(&b[vs..i]) {
+            Ok(v) if v.is_nan() => f64::from_bits(NORMAL_NAN_BITS),
+            Ok(v) => v,
+            Err(_) => return None,
+        };
+        let mut timestamp = None;
+        match b[i] {
+            b'\n' => {}
+            b' ' => {
+                let ts = i + 1;
+                i = ts;
+                while at(i).is_ascii_digit() {
+                    i += 1;
+                }
+                if i == ts || at(i) != b'\n' {
+                    return None;
+                }
+                timestamp = Some(parse_i64_digits(&b[ts..i])?);
+            }
+            _ => return None,
+        }
+        self.lx.c.i = i + 1;
+        self.lx.c.start = i;
+        Some(Kind::Sample {
+            series: (start, series_end),
+            value,
+            timestamp,
+        })
+    }
+
+    /// The hot path for `# HELP name text\n` and `# TYPE name type\n` as
+    /// exporters write them; `None` (position unchanged) for anything else.
+    #[inline]
+    fn plain_metadata(&mut self) -> Option<Kind> {
+        let b = self.lx.c.b;
+        let start = self.lx.c.i;
+        let rest = b.get(start..)?;
+        let help = rest.starts_with(b"# HELP ");
+        if !help && !rest.starts_with(b"# TYPE ") {
+            return None;
+        }
+        let at = |i: usize| b.get(i).copied().unwrap_or(0);
+        let ms = start + 7;
+        if !is_metric_start(at(ms)) {
+            return None;
+        }
+        let mut i = ms + 1;
+        while is_metric_char(at(i)) {
+            i += 1;
+        }
+        let me = i;
+        if at(i) != b' ' {
+            return None;
+        }
+        let ts = i + 1;
+        let te = ts + memchr::memchr(b'\n', b.get(ts..)?)?;
+        let text = &b[ts..te];
+        if text.is_empty() || text[0] == b' ' || text[0] == b'\t' || text.contains(&0) {
+            return None;
+        }
+        let kind = if help {
+            if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                return None;
+            }
+            Kind::Help(ts, te)
+        } else {
+            let mtype = match text {
+                b"counter" => MetricType::Counter,
+                b"gauge" => MetricType::Gauge,
+                b"histogram" => MetricType::Histogram,
+                b"summary" => MetricType::Summary,
+                b"untyped" => MetricType::Unknown,
+                _ => return None,
+            };
+            self.mtype = mtype;
+            Kind::Type(mtype)
+        };
+        self.offsets.extend([ms, me]);
+        self.lx.c.i = te + 1;
+        self.lx.c.start = te;
+        Some(kind)
     }
 
     fn metadata(&mut self, t: Tok) -> Result<Kind, ParseError> {

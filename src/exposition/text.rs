@@ -107,6 +107,16 @@ pub(crate) fn is_label_start(c: u8) -> bool {
 }
 
 #[inline]
+pub(crate) fn is_metric_char(c: u8) -> bool {
+    CLASS[c as usize] & METRIC_CHAR != 0
+}
+
+#[inline]
+pub(crate) fn is_label_char(c: u8) -> bool {
+    CLASS[c as usize] & LABEL_CHAR != 0
+}
+
+#[inline]
 pub(crate) fn is_prom_value_stop(c: u8) -> bool {
     CLASS[c as usize] & PROM_VALUE_STOP != 0
 }

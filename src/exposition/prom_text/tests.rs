@@ -491,3 +491,76 @@ fn duplicate_label_names_pass_through() {
         )]
     );
 }
+
+/// The plain-line fast path must give exactly what the lexer gives, errors included.
+fn same_as_lexer(body: &[u8]) {
+    let fast = collect(F, body);
+    let slow = crate::exposition::testutil::collect_lexer_only(body);
+    assert_eq!(fast.0, slow.0, "entries differ for {:?}", String::from_utf8_lossy(body));
+    assert_eq!(
+        fast.1.map(|e| e.to_string()),
+        slow.1.map(|e| e.to_string()),
+        "errors differ for {:?}",
+        String::from_utf8_lossy(body)
+    );
+}
+
+#[test]
+fn the_fast_path_reads_lines_as_the_lexer_does() {
+    let node = include_bytes!("../../../benches/data/node_exporter/scrape-0s.prom");
+    same_as_lexer(node);
+    for body in [
+        "a 1\n",
+        "a{b=\"c\"} 1 123\n",
+        "a{b=\"c\",} 1\n",
+        "a{b=\"c\",d=\"e\"} -Inf\n",
+        "a{b=\"\"} NaN\n",
+        "a{b=\"é\"} 1e+06\n",
+        "a{b=\"c\\\"d\"} 1\n",
+        "a{b=\"c\nd\"} 1\n",
+        "a  1\n",
+        "a 1  2\n",
+        "a 1 -2\n",
+        "a 1 99999999999999999999\n",
+        "a 0x1p3\n",
+        "a 1_0\n",
+        "a{b=\"c\"}1\n",
+        "a{b=\"c\" } 1\n",
+        "a 1",
+        "a{b=\"c\"} 1 2",
+        "# TYPE a histogram\na_bucket{le=\"1\"} 1\na_bucket{le=\"+Inf\"} 2\n",
+        "# TYPE a summary\na{quantile=\"0\"} 1\n",
+        "a{b=\"\u{0}\"} 1\n",
+        "a{1=\"c\"} 1\n",
+        "a 1\n\n\nb 2\n",
+        "# HELP a Some help.\n# TYPE a counter\na 1\n",
+        "# HELP a  two blanks\n# HELP b\n# HELP c \n# TYPE d gauge \n# TYPE e info\n",
+        "# HELP a esc\\\\aped \\n and \\q\n# HELP a\ttab\n#  HELP a x\n# HELPa x\n",
+        "# TYPE a histogram\n# TYPE b\tgauge\n# TYPE c\n",
+        "a 1\r\n",
+    ] {
+        same_as_lexer(body.as_bytes());
+    }
+    same_as_lexer(b"a{b=\"\xff\xfe\"} 1\n");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    #[test]
+    fn the_fast_path_agrees_on_mutated_lines(
+        base in proptest::sample::select(vec![
+            "a{b=\"c\",d=\"e\"} 12.5 1700000000000\n",
+            "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 2803.62\n",
+            "x 1\ny{z=\"w\"} 2\n",
+            "# HELP x Help text.\n# TYPE x counter\nx 1\n",
+        ]),
+        pos in 0usize..40,
+        byte in proptest::sample::select(vec![b' ', b'\t', b'"', b'\\', b'{', b'}', b',', b'=', b'\n', 0u8, 0xff, b'a', b'1', b'.', b'e', b'-']),
+        replace in proptest::bool::ANY,
+    ) {
+        let mut b = base.as_bytes().to_vec();
+        let p = pos.min(b.len());
+        if replace && p < b.len() { b[p] = byte } else { b.insert(p, byte) }
+        same_as_lexer(&b);
+    }
+}

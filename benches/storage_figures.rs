@@ -211,7 +211,7 @@ fn unit(rng: &mut Rng) -> f64 {
 /// gauge walks ±1×; constants stay constant), and scrape timestamps are
 /// exactly 15 s apart except one scrape in 20 that lands 3–30 ms late, as
 /// Prometheus's 2 ms timestamp tolerance leaves them.
-fn bytes_per_sample() {
+fn bytes_per_sample(jitter_every: u64) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), opts()).unwrap();
     let models = node_exporter_models();
@@ -261,24 +261,33 @@ fn bytes_per_sample() {
             }
             app.commit().unwrap();
             *t += 15_000;
-            if rng.next().is_multiple_of(20) {
+            if jitter_every > 0 && rng.next().is_multiple_of(jitter_every) {
                 *t += 3 + (rng.next() % 28) as i64;
             }
         }
     }
     let q = db.querier(i64::MIN, i64::MAX);
-    let (mut bytes, mut samples, mut series) = (0usize, 0usize, 0usize);
+    // [constant series, changing series] × (bytes, samples)
+    let mut by_kind = [(0usize, 0usize); 2];
     for s in q.select(&[Matcher::equal("job", "node")]).unwrap() {
-        bytes += s.chunk_bytes();
-        samples += s.samples().count();
-        series += 1;
+        let values: Vec<u64> = s.samples().map(|(_, v)| v.to_bits()).collect();
+        let k = usize::from(values.windows(2).any(|w| w[0] != w[1]));
+        by_kind[k].0 += s.chunk_bytes();
+        by_kind[k].1 += values.len();
     }
+    let (bytes, samples) = (by_kind[0].0 + by_kind[1].0, by_kind[0].1 + by_kind[1].1);
     let constant = models.iter().filter(|m| m.delta == 0.0).count();
+    let jitter = match jitter_every {
+        0 => "every scrape on the 15 s grid".to_string(),
+        n => format!("one scrape in {n} 3-30 ms late"),
+    };
     println!(
-        "bytes/sample (XOR chunks, node_exporter data set: {samples} samples, {series} series, \
-         {constant} of {} series per host constant): {:.3}",
+        "bytes/sample (XOR chunks, node_exporter data set, {jitter}: {samples} samples, \
+         {constant} of {} series per host constant): {:.3} (constant series {:.3}, changing series {:.3})",
         models.len(),
-        bytes as f64 / samples as f64
+        bytes as f64 / samples as f64,
+        by_kind[0].0 as f64 / by_kind[0].1.max(1) as f64,
+        by_kind[1].0 as f64 / by_kind[1].1.max(1) as f64,
     );
 }
 
@@ -370,6 +379,9 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    bytes_per_sample();
-    million_series(n);
+    bytes_per_sample(20);
+    bytes_per_sample(0);
+    if std::env::var_os("STRATA_BENCH_SKIP_MILLION").is_none() {
+        million_series(n);
+    }
 }

@@ -267,14 +267,19 @@ fn bytes_per_sample(jitter_every: u64) {
         }
     }
     let q = db.querier(i64::MIN, i64::MAX);
-    // [constant series, changing series] × (bytes, samples)
-    let mut by_kind = [(0usize, 0usize); 2];
+    // [constant series, changing series] × (XOR bytes, samples, stored bytes)
+    let mut by_kind = [(0usize, 0usize, 0usize); 2];
     for s in q.select(&[Matcher::equal("job", "node")]).unwrap() {
         let values: Vec<u64> = s.samples().map(|(_, v)| v.to_bits()).collect();
         let k = usize::from(values.windows(2).any(|w| w[0] != w[1]));
         by_kind[k].0 += s.chunk_bytes();
         by_kind[k].1 += values.len();
+        by_kind[k].2 += s
+            .chunks()
+            .map(|(_, c)| strata_storage::chunk::compact(c).1.len())
+            .sum::<usize>();
     }
+    let stored = by_kind[0].2 + by_kind[1].2;
     let (bytes, samples) = (by_kind[0].0 + by_kind[1].0, by_kind[0].1 + by_kind[1].1);
     let constant = models.iter().filter(|m| m.delta == 0.0).count();
     let jitter = match jitter_every {
@@ -282,12 +287,16 @@ fn bytes_per_sample(jitter_every: u64) {
         n => format!("one scrape in {n} 3-30 ms late"),
     };
     println!(
-        "bytes/sample (XOR chunks, node_exporter data set, {jitter}: {samples} samples, \
-         {constant} of {} series per host constant): {:.3} (constant series {:.3}, changing series {:.3})",
+        "bytes/sample, node_exporter data set, {jitter} ({samples} samples, {constant} of {} series per host \
+         constant): XOR chunks as the head builds them {:.3} (constant series {:.3}, changing series {:.3}); \
+         completed chunks as the block store keeps them {:.3} (constant {:.3}, changing {:.3})",
         models.len(),
         bytes as f64 / samples as f64,
         by_kind[0].0 as f64 / by_kind[0].1.max(1) as f64,
         by_kind[1].0 as f64 / by_kind[1].1.max(1) as f64,
+        stored as f64 / samples as f64,
+        by_kind[0].2 as f64 / by_kind[0].1.max(1) as f64,
+        by_kind[1].2 as f64 / by_kind[1].1.max(1) as f64,
     );
 }
 

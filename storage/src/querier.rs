@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
-use crate::chunk::XorIter;
+use crate::chunk::{ChunkSamples, ENCODING_XOR};
 use crate::db::Inner;
 use crate::{Error, Labels, Matcher, SeriesRef, Timestamp};
+
+/// A chunk's encoding byte and bytes.
+type EncodedChunk = (u8, Arc<[u8]>);
 
 /// Reads series over a fixed time range `[mint, maxt]` (both inclusive).
 pub struct Querier {
@@ -20,7 +23,8 @@ pub struct Series {
     pub labels: Labels,
     /// The series' ref.
     pub r: SeriesRef,
-    chunks: Vec<Arc<[u8]>>,
+    /// `(encoding, bytes)` per chunk, oldest first.
+    chunks: Vec<EncodedChunk>,
     mint: Timestamp,
     maxt: Timestamp,
 }
@@ -50,32 +54,32 @@ impl Querier {
     /// Chunks of one series overlapping the range, oldest first. The head is
     /// read before the block store so that a chunk moving from one to the
     /// other in between is seen at least once (the merge drops the overlap).
-    fn chunks(&self, r: SeriesRef) -> Result<Vec<Arc<[u8]>>, Error> {
+    fn chunks(&self, r: SeriesRef) -> Result<Vec<EncodedChunk>, Error> {
         let (mint, maxt) = (self.mint, self.maxt);
-        let mut head: Vec<(Timestamp, Arc<[u8]>)> = Vec::new();
+        let mut head: Vec<(Timestamp, u8, Arc<[u8]>)> = Vec::new();
         if let Some(s) = self.inner.head.get(r) {
             let st = s.state.lock();
             for c in &st.sealed {
                 if c.max_t >= mint && c.min_t <= maxt {
-                    head.push((c.min_t, c.bytes.clone()));
+                    head.push((c.min_t, ENCODING_XOR, c.bytes.clone()));
                 }
             }
             if let Some(o) = &st.open {
                 if o.chunk.num_samples() > 0 && o.chunk.last_t() >= mint && o.min_t <= maxt {
-                    head.push((o.min_t, Arc::from(o.chunk.bytes())));
+                    head.push((o.min_t, ENCODING_XOR, Arc::from(o.chunk.bytes())));
                 }
             }
         }
-        let mut all: Vec<(Timestamp, Arc<[u8]>)> = self
+        let mut all: Vec<(Timestamp, u8, Arc<[u8]>)> = self
             .inner
             .blocks
             .series_chunks(r, mint, maxt)?
             .into_iter()
-            .map(|c| (c.min_t, Arc::from(c.bytes)))
+            .map(|c| (c.min_t, c.encoding, Arc::from(c.bytes)))
             .collect();
         all.extend(head);
-        all.sort_by_key(|(t, _)| *t);
-        Ok(all.into_iter().map(|(_, c)| c).collect())
+        all.sort_by_key(|(t, _, _)| *t);
+        Ok(all.into_iter().map(|(_, e, c)| (e, c)).collect())
     }
 }
 
@@ -93,9 +97,15 @@ impl Series {
         }
     }
 
+    /// The chunks this series' samples come from, oldest first, as
+    /// `(encoding, bytes)` (see `strata_storage::chunk`).
+    pub fn chunks(&self) -> impl Iterator<Item = (u8, &[u8])> + '_ {
+        self.chunks.iter().map(|(e, c)| (*e, &c[..]))
+    }
+
     /// Encoded bytes of the chunks this series' samples come from.
     pub fn chunk_bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.len()).sum()
+        self.chunks.iter().map(|(_, c)| c.len()).sum()
     }
 
     /// All samples in range, collected; the error of a corrupt chunk if any.
@@ -113,7 +123,7 @@ impl Series {
 pub struct SeriesSamples<'a> {
     s: &'a Series,
     next_chunk: usize,
-    cur: Option<XorIter<'a>>,
+    cur: Option<ChunkSamples<'a>>,
     last_t: Timestamp,
     err: Option<Error>,
 }
@@ -150,9 +160,9 @@ impl Iterator for SeriesSamples<'_> {
                 }
                 self.cur = None;
             }
-            let c = self.s.chunks.get(self.next_chunk)?;
+            let (enc, c) = self.s.chunks.get(self.next_chunk)?;
             self.next_chunk += 1;
-            match XorIter::new(c) {
+            match ChunkSamples::new(*enc, c) {
                 Ok(it) => self.cur = Some(it),
                 Err(e) => {
                     self.err = Some(Error::CorruptChunk {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamilyDescriptor, IteratorMode, Options as RocksOptions, ReadOptions, WriteBatch, DB};
 
-use crate::chunk::ENCODING_XOR;
+use crate::chunk::{ENCODING_DD, ENCODING_XOR};
 use crate::{Labels, SeriesRef, Timestamp};
 
 const CF_CHUNKS: &str = "chunks";
@@ -45,6 +45,7 @@ pub enum BlockStoreError {
 /// A chunk read back from the store.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StoredChunk {
+    pub(crate) encoding: u8,
     pub(crate) min_t: Timestamp,
     pub(crate) max_t: Timestamp,
     pub(crate) bytes: Vec<u8>,
@@ -123,7 +124,9 @@ impl BlockStore {
         let (c, s) = (self.cf(CF_CHUNKS), self.cf(CF_SERIES));
         for w in chunks {
             let k = keys::chunk_key(self.block_start(w.min_t), w.r, w.min_t);
-            batch.put_cf(&c, k, keys::encode_chunk(ENCODING_XOR, w.max_t, w.bytes));
+            // Kept in whichever encoding is smaller; both decode to the same samples.
+            let (enc, bytes) = crate::chunk::compact(w.bytes);
+            batch.put_cf(&c, k, keys::encode_chunk(enc, w.max_t, &bytes));
         }
         for (r, l) in series {
             batch.put_cf(&s, r.0.to_be_bytes(), keys::encode_series(l));
@@ -167,11 +170,12 @@ impl BlockStore {
                 };
                 let (enc, max_t, bytes) =
                     keys::decode_chunk(&v).map_err(|e| self.corrupt("chunk", &k, e.to_string()))?;
-                if enc != ENCODING_XOR {
+                if enc != ENCODING_XOR && enc != ENCODING_DD {
                     return Err(self.corrupt("chunk", &k, format!("unknown chunk encoding {enc}")));
                 }
                 if max_t >= mint && min_t <= maxt {
                     out.push(StoredChunk {
+                        encoding: enc,
                         min_t,
                         max_t,
                         bytes: bytes.to_vec(),
@@ -371,7 +375,13 @@ mod tests {
         .unwrap();
         let got = bs.series_chunks(SeriesRef(1), 0, 3 * H2).unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].bytes, a.bytes());
+        // Stored in the smaller encoding; the samples are the same.
+        let back: Vec<(i64, u64)> = crate::chunk::ChunkSamples::new(got[0].encoding, &got[0].bytes)
+            .unwrap()
+            .map(|(t, v)| (t, v.to_bits()))
+            .collect();
+        let want: Vec<(i64, u64)> = a.iter().map(|(t, v)| (t, v.to_bits())).collect();
+        assert_eq!(back, want);
         assert_eq!(bs.series_chunks(SeriesRef(1), 31, H2).unwrap().len(), 0);
         assert_eq!(bs.series_chunks(SeriesRef(1), H2 + 15, H2 + 15).unwrap().len(), 1);
         assert_eq!(bs.all_series().unwrap(), vec![(SeriesRef(1), l)]);

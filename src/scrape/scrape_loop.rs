@@ -2,7 +2,6 @@
 //! timestamp alignment), the HTTP request (spec §2.3), the append of the
 //! body, the synthetic series (§2.6), and end-of-run staleness (§2.8).
 
-use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -179,7 +178,7 @@ pub fn initial_delay(now: SystemTime, interval: Duration, offset: Duration) -> D
 }
 
 /// Body and format of a successful HTTP exchange, or why it failed.
-async fn fetch(client: &HttpClient, s: &LoopSettings, buf: &mut Vec<u8>) -> Result<Format, String> {
+async fn fetch(client: &HttpClient, s: &LoopSettings, raw: &mut Vec<u8>, buf: &mut Vec<u8>) -> Result<Format, String> {
     let timeout_secs = s.timeout.as_secs_f64();
     let req = client
         .get(&s.url)?
@@ -218,22 +217,14 @@ async fn fetch(client: &HttpClient, s: &LoopSettings, buf: &mut Vec<u8>) -> Resu
     let limit = s.body_size_limit;
     buf.clear();
     if gzip {
-        let mut raw = Vec::new();
+        raw.clear();
         while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
             raw.extend_from_slice(&chunk);
             if limit > 0 && raw.len() as u64 >= limit {
                 return Err("body size limit exceeded".to_string());
             }
         }
-        let mut dec = flate2::read::MultiGzDecoder::new(&raw[..]);
-        let cap = if limit > 0 { limit } else { u64::MAX };
-        (&mut dec)
-            .take(cap)
-            .read_to_end(buf)
-            .map_err(|e| format!("decompressing the gzip body: {e}"))?;
-        if limit > 0 && buf.len() as u64 >= limit {
-            return Err("body size limit exceeded".to_string());
-        }
+        gunzip(raw, buf, limit)?;
     } else {
         while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
             buf.extend_from_slice(&chunk);
@@ -243,6 +234,41 @@ async fn fetch(client: &HttpClient, s: &LoopSettings, buf: &mut Vec<u8>) -> Resu
         }
     }
     Ok(format)
+}
+
+/// Decompresses a gzip body (all members) into `out`, failing once it
+/// reaches `limit` bytes (0 = none). Writes straight into `out`'s spare
+/// capacity: no intermediate buffer, no zero-filling.
+pub fn gunzip(input: &[u8], out: &mut Vec<u8>, limit: u64) -> Result<(), String> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let mut d = Decompress::new_gzip(15);
+    let mut rest = input;
+    out.reserve(input.len().saturating_mul(4).max(4096));
+    loop {
+        let (before_in, before_out) = (d.total_in(), out.len());
+        let st = d
+            .decompress_vec(rest, out, FlushDecompress::None)
+            .map_err(|e| format!("decompressing the gzip body: {e}"))?;
+        let used = (d.total_in() - before_in) as usize;
+        rest = &rest[used..];
+        if limit > 0 && out.len() as u64 >= limit {
+            return Err("body size limit exceeded".to_string());
+        }
+        match st {
+            Status::StreamEnd => {
+                // Another gzip member may follow (concatenated streams).
+                if rest.iter().all(|&b| b == 0) {
+                    return Ok(());
+                }
+                d = Decompress::new_gzip(15);
+            }
+            _ if out.len() == out.capacity() => out.reserve(out.capacity().max(4096)),
+            _ if used == 0 && out.len() == before_out => {
+                return Err("decompressing the gzip body: unexpected end of data".to_string())
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A reqwest error with its causes, as one line.
@@ -280,6 +306,7 @@ impl ScrapeLoop {
         let s = self.settings.clone();
         let mut report = Report::new(&s.target_labels);
         let mut buf: Vec<u8> = Vec::new();
+        let mut raw: Vec<u8> = Vec::new();
         let start = tokio::time::Instant::now() + initial_delay(SystemTime::now(), s.interval, s.offset);
         let mut ticker = tokio::time::interval_at(start, s.interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -299,7 +326,7 @@ impl ScrapeLoop {
             last_t = Some(t);
             let fetched = match &s.forced_error {
                 Some(e) => Err(e.clone()),
-                None => fetch(&self.client, &s, &mut buf).await,
+                None => fetch(&self.client, &s, &mut raw, &mut buf).await,
             };
             let (rep, err) = match fetched {
                 Ok(format) => {
@@ -318,8 +345,12 @@ impl ScrapeLoop {
                     (rep, Some(e))
                 }
             };
+            // Keep the buffers for the next scrape unless one outsized body grew them.
             if buf.capacity() > 4 * buf.len().max(1 << 16) {
                 buf = Vec::new();
+            }
+            if raw.capacity() > 4 * raw.len().max(1 << 16) {
+                raw = Vec::new();
             }
             let mut st = self.shared.state.lock();
             st.health = if err.is_none() { Health::Up } else { Health::Down };
@@ -445,6 +476,36 @@ mod tests {
         let d = initial_delay(now, iv, Duration::from_millis(1_000));
         assert_eq!(d, Duration::from_millis(7_500));
         assert_eq!(initial_delay(now, iv, Duration::from_millis(3_500)), Duration::ZERO);
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bodies_inflate_whole_and_respect_the_limit() {
+        let body: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("m{{i=\"{i}\"}} {i}\n").into_bytes())
+            .collect();
+        let z = gzip(&body);
+        let mut out = Vec::new();
+        gunzip(&z, &mut out, 0).unwrap();
+        assert_eq!(out, body);
+        // Two members, as some servers send.
+        let mut two = gzip(b"a 1\n");
+        two.extend(gzip(b"b 2\n"));
+        out.clear();
+        gunzip(&two, &mut out, 0).unwrap();
+        assert_eq!(out, b"a 1\nb 2\n");
+        out.clear();
+        assert_eq!(gunzip(&z, &mut out, 1000).unwrap_err(), "body size limit exceeded");
+        out.clear();
+        assert!(gunzip(&z[..z.len() / 2], &mut out, 0).is_err());
+        out.clear();
+        assert!(gunzip(b"not gzip", &mut out, 0).is_err());
     }
 
     #[test]

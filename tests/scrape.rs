@@ -509,5 +509,12 @@ fn reload_applies_a_good_file_and_refuses_a_bad_one() {
     });
     let (code, _) = get(&s.addr, "/-/reload");
     assert_eq!(code, 405);
+    // strata's own metrics count its targets by pool and health.
+    let (code, metrics) = get(&s.addr, "/metrics");
+    assert_eq!(code, 200);
+    assert!(
+        metrics.contains("strata_scrape_targets{pool=\"two\",health=\"up\"} 1"),
+        "{metrics}"
+    );
     drop(rt);
 }

@@ -135,7 +135,69 @@ pub(super) fn render(st: &AppState) -> String {
     if let Some(db) = st.db.get() {
         storage(&mut out, &db.stats());
     }
+    if let Some(scrape) = st.scrape.get() {
+        scrape_figures(&mut out, &scrape.targets());
+    }
     out
+}
+
+/// A label value escaped for the text format: `\\`, `\"` and `\n`.
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+/// Targets per pool and health, and the last scrape's duration and samples.
+fn scrape_figures(out: &mut String, snap: &crate::scrape::TargetsSnapshot) {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut samples: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut duration: BTreeMap<&str, f64> = BTreeMap::new();
+    for t in &snap.active {
+        *by.entry((t.pool.as_str(), t.state.health.as_str())).or_default() += 1;
+        *samples.entry(t.pool.as_str()).or_default() += t.state.last_samples;
+        *duration.entry(t.pool.as_str()).or_default() += t.state.last_scrape_duration.as_secs_f64();
+    }
+    let _ = writeln!(
+        out,
+        "# HELP strata_scrape_targets Active targets per scrape pool and health of their last scrape."
+    );
+    let _ = writeln!(out, "# TYPE strata_scrape_targets gauge");
+    for ((pool, health), n) in &by {
+        let _ = writeln!(
+            out,
+            "strata_scrape_targets{{pool=\"{}\",health=\"{health}\"}} {n}",
+            esc(pool)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP strata_scrape_dropped_targets Targets relabeling dropped, per scrape pool."
+    );
+    let _ = writeln!(out, "# TYPE strata_scrape_dropped_targets gauge");
+    for (pool, n) in &snap.dropped_counts {
+        let _ = writeln!(out, "strata_scrape_dropped_targets{{pool=\"{}\"}} {n}", esc(pool));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP strata_scrape_last_samples Samples appended by the last scrape of each target, summed per pool."
+    );
+    let _ = writeln!(out, "# TYPE strata_scrape_last_samples gauge");
+    for (pool, n) in &samples {
+        let _ = writeln!(out, "strata_scrape_last_samples{{pool=\"{}\"}} {n}", esc(pool));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP strata_scrape_last_duration_seconds Duration of the last scrape of each target, summed per pool."
+    );
+    let _ = writeln!(out, "# TYPE strata_scrape_last_duration_seconds gauge");
+    for (pool, d) in &duration {
+        let _ = writeln!(
+            out,
+            "strata_scrape_last_duration_seconds{{pool=\"{}\"}} {}",
+            esc(pool),
+            fmt_value(*d)
+        );
+    }
 }
 
 fn storage(out: &mut String, s: &strata_storage::Stats) {

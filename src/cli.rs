@@ -151,6 +151,26 @@ fn parse_size_flag(s: &str) -> Result<u64, String> {
     parse_size(s).map_err(|e| e.to_string())
 }
 
+/// Exit code for bad usage and unusable inputs, as Prometheus's kingpin uses.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the command line of a strata binary. `--help` and `--version`
+/// print and exit 0; any other problem prints clap's first line (which names
+/// the flag and what is wrong) prefixed with `program`, and exits 2.
+pub fn parse_args<P: Parser>(program: &str) -> Result<P, std::process::ExitCode> {
+    P::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("invalid arguments");
+        eprintln!("{program}: {first} (try --help)");
+        std::process::ExitCode::from(EXIT_USAGE)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,8 +94,11 @@ pub fn rfc3339_now() -> String {
 
 /// Formats Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn rfc3339_millis(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
+    format!("{}.{:03}Z", rfc3339_seconds(ms.div_euclid(1000)), ms.rem_euclid(1000))
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SS` (UTC, no zone suffix).
+pub fn rfc3339_seconds(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -109,7 +112,7 @@ pub fn rfc3339_millis(ms: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
         (sod / 60) % 60,
         sod % 60

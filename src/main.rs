@@ -3,8 +3,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
-
 use strata::cli::{Check, Cli, Command};
 use strata::discovery::{DiscoveryManager, DEFAULT_DEBOUNCE};
 use strata::scrape::ScrapeManager;
@@ -14,24 +12,12 @@ use strata_storage::{Db, Options};
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// Exit code for bad usage and unusable inputs, as Prometheus's kingpin uses.
-const EXIT_USAGE: u8 = 2;
+use strata::cli::EXIT_USAGE;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match strata::cli::parse_args("strata") {
         Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            // One line: clap's first line already names the flag and the problem.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("strata: {first} (try --help)");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     if let Some(Command::Check {
         what: Check::Config { files },

@@ -876,15 +876,15 @@ mod tests {
             (
                 &[
                     ("__meta_kubernetes_pod_container_port_name", "foo"),
-                    ("__meta_kubernetes_pod_annotation_XXX_metrics_port", "9091"),
+                    ("__meta_kubernetes_pod_annotation_example_com_metrics_port", "9091"),
                 ],
                 vec![
                     "{regex: '^__meta_kubernetes_pod_container_port_name$', action: labeldrop}",
-                    "{source_labels: [__meta_kubernetes_pod_annotation_XXX_metrics_port], regex: '(.+)', replacement: metrics, target_label: __meta_kubernetes_pod_container_port_name}",
+                    "{source_labels: [__meta_kubernetes_pod_annotation_example_com_metrics_port], regex: '(.+)', replacement: metrics, target_label: __meta_kubernetes_pod_container_port_name}",
                     "{source_labels: [__meta_kubernetes_pod_container_port_name], regex: '^metrics$', action: keep}",
                 ],
                 pairs(&[
-                    ("__meta_kubernetes_pod_annotation_XXX_metrics_port", "9091"),
+                    ("__meta_kubernetes_pod_annotation_example_com_metrics_port", "9091"),
                     ("__meta_kubernetes_pod_container_port_name", "metrics"),
                 ]),
             ),

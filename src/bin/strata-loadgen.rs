@@ -3,31 +3,18 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use strata::loadgen::bench::{run_scrape_bench, BenchError};
 use strata::loadgen::cli::{Command, LoadgenCli, ScrapeBenchArgs};
 use strata::loadgen::{start_targets, Clock, LoadgenError};
 
-/// Exit code for bad usage and unusable inputs, as strata itself uses.
-const EXIT_USAGE: u8 = 2;
+use strata::cli::EXIT_USAGE;
 /// Exit code after SIGINT or SIGTERM stopped a benchmark, as shells report 128 + SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = match LoadgenCli::try_parse() {
+    let cli: LoadgenCli = match strata::cli::parse_args("strata-loadgen") {
         Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("strata-loadgen: {first} (try --help)");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(code) => return code,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -7,10 +7,9 @@ use std::borrow::Cow;
 
 use super::error::ParseError;
 use super::float::{parse_go_float, push_go_float};
-use super::labels::LabelSource;
-use super::prom_text::{family_name, float_error_message, normalize_for, OFFSETS_CAPACITY};
+use super::prom_text::{family_name, float_error_message, text_sample, OFFSETS_CAPACITY};
 use super::text::{go_quote, is_label_start, is_metric_start, unescape_label, Cursor, Tok};
-use super::{Entry, MetricType, Sample, NORMAL_NAN_BITS};
+use super::{Entry, MetricType, NORMAL_NAN_BITS};
 
 /// Lexer states of `openmetricslex.l`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -608,16 +607,7 @@ impl<'b> OpenMetricsParser<'b> {
                 series,
                 value,
                 timestamp,
-            } => Entry::Sample(Sample {
-                series: &b[series.0..series.1],
-                value,
-                timestamp,
-                labels: LabelSource::Text {
-                    body: b,
-                    offsets: &self.offsets,
-                    normalize: normalize_for(self.mtype),
-                },
-            }),
+            } => text_sample(b, series, value, timestamp, &self.offsets, self.mtype),
             Kind::Help(ts, te) => Entry::Help {
                 family: family_name(b, &self.offsets),
                 help: unescape_label(&b[ts..te]).unwrap_or(Cow::Borrowed("")),

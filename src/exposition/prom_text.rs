@@ -763,16 +763,7 @@ impl<'b> PromTextParser<'b> {
                 series,
                 value,
                 timestamp,
-            } => Entry::Sample(Sample {
-                series: &b[series.0..series.1],
-                value,
-                timestamp,
-                labels: LabelSource::Text {
-                    body: b,
-                    offsets: &self.offsets,
-                    normalize: normalize_for(self.mtype),
-                },
-            }),
+            } => text_sample(b, series, value, timestamp, &self.offsets, self.mtype),
             Kind::Help(ts, te) => Entry::Help {
                 family: family_name(b, &self.offsets),
                 help: unescape_help(&b[ts..te]).unwrap_or(Cow::Borrowed("")),
@@ -794,6 +785,27 @@ enum Kind {
     },
     Help(usize, usize),
     Type(MetricType),
+}
+
+/// A sample entry of the text formats: the series and label offsets point into `b`.
+pub(crate) fn text_sample<'p>(
+    b: &'p [u8],
+    series: (usize, usize),
+    value: f64,
+    timestamp: Option<i64>,
+    offsets: &'p [usize],
+    mtype: MetricType,
+) -> Entry<'p> {
+    Entry::Sample(Sample {
+        series: &b[series.0..series.1],
+        value,
+        timestamp,
+        labels: LabelSource::Text {
+            body: b,
+            offsets,
+            normalize: normalize_for(mtype),
+        },
+    })
 }
 
 pub(crate) fn normalize_for(mtype: MetricType) -> Normalize {
